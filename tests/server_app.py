@@ -1,0 +1,142 @@
+"""The loopback server the tests send to: a Starlette app with one route per behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+
+async def echo(request: Request) -> JSONResponse:
+    """Everything the server received, as JSON."""
+    body = await request.body()
+    out: dict[str, object] = {
+        "method": request.method,
+        "path": request.url.path,
+        "query": [[k, v] for k, v in request.query_params.multi_items()],
+        "headers": {k: v for k, v in request.headers.items()},
+        "body": body.decode("utf-8", errors="replace"),
+    }
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form()
+        fields: list[list[object]] = []
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                fields.append(
+                    [
+                        key,
+                        {
+                            "filename": value.filename,
+                            "size": len(data),
+                            "content_type": value.content_type,
+                            "text": data.decode("utf-8", errors="replace"),
+                        },
+                    ]
+                )
+            else:
+                fields.append([key, value])
+        out["form"] = fields
+    return JSONResponse(out)
+
+
+PRODUCTS = [
+    {"id": 1, "name": "Teapot", "price": 18.5, "tags": ["kitchen"]},
+    {"id": 2, "name": "Mug", "price": 6.0, "tags": ["kitchen", "gift"]},
+    {"id": 3, "name": "Spoon", "price": 2.25, "tags": []},
+]
+
+
+async def products(request: Request) -> JSONResponse:
+    limit = int(request.query_params.get("limit", "20"))
+    return JSONResponse({"items": PRODUCTS[:limit], "total": len(PRODUCTS)})
+
+
+async def product(request: Request) -> JSONResponse:
+    pid = int(request.path_params["pid"])
+    for item in PRODUCTS:
+        if item["id"] == pid:
+            return JSONResponse(item)
+    return JSONResponse({"error": "not found"}, status_code=404)
+
+
+async def orders(request: Request) -> JSONResponse:
+    data = await request.json()
+    return JSONResponse({"id": 1001, **data}, status_code=201)
+
+
+async def cancel_order(request: Request) -> JSONResponse:
+    return JSONResponse({"id": request.path_params["oid"], "cancelled": True})
+
+
+async def items(request: Request) -> JSONResponse:
+    count = int(request.query_params.get("count", "3"))
+    return JSONResponse(
+        {
+            "items": [
+                {"id": i, "name": f"item {i}", "tags": ["a", "b"]} for i in range(1, count + 1)
+            ],
+            "total": count,
+            "next": None,
+        }
+    )
+
+
+async def status(request: Request) -> Response:
+    code = int(request.path_params["code"])
+    return JSONResponse({"status": code}, status_code=code)
+
+
+async def redirect(request: Request) -> Response:
+    n = int(request.path_params["n"])
+    target = "/items" if n <= 1 else f"/redirect/{n - 1}"
+    return RedirectResponse(target, status_code=302)
+
+
+async def slow(request: Request) -> Response:
+    await asyncio.sleep(float(request.query_params.get("seconds", "2")))
+    return PlainTextResponse("finally")
+
+
+async def text(request: Request) -> Response:
+    return PlainTextResponse("hello, world\n")
+
+
+async def latin1(request: Request) -> Response:
+    return Response("café".encode("latin-1"), media_type="text/plain; charset=iso-8859-1")
+
+
+async def binary(request: Request) -> Response:
+    return Response(bytes(range(256)), media_type="application/octet-stream")
+
+
+async def login(request: Request) -> Response:
+    data = await request.json()
+    return JSONResponse(
+        {"access_token": f"token-for-{data.get('user', '?')}"}, headers={"X-Token": "header-token"}
+    )
+
+
+app = Starlette(
+    routes=[
+        Route("/echo", echo, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        Route("/echo/{rest:path}", echo, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/items", items),
+        Route("/products", products),
+        Route("/products/{pid:int}", product),
+        Route("/orders", orders, methods=["POST"]),
+        Route("/orders/{oid:int}", cancel_order, methods=["DELETE"]),
+        Route("/status/{code:int}", status, methods=["GET", "POST"]),
+        Route("/redirect/{n:int}", redirect),
+        Route("/slow", slow),
+        Route("/text", text),
+        Route("/latin1", latin1),
+        Route("/binary", binary),
+        Route("/login", login, methods=["POST"]),
+    ]
+)

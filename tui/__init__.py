@@ -1,0 +1,1 @@
+"""callbench: a keyboard-first terminal workbench for HTTP APIs."""

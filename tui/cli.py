@@ -1,0 +1,302 @@
+"""The ``callbench`` command: the TUI, and ``run`` for scripts and CI.
+
+Only argparse is imported at start-up: the core (httpx, tomlkit...) is imported by the
+command that needs it and Textual only when the TUI opens, so ``callbench run`` starts
+fast. Exit codes are a contract (DESIGN.md): 0 a response arrived, 1 the request could
+not be built, 2 usage, 3 transport, 4/5 a 4xx/5xx with --check-status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from tui.core.exchange import Exchange, ResponseData
+
+EXIT_OK = 0
+EXIT_BUILD = 1
+EXIT_USAGE = 2
+EXIT_TRANSPORT = 3
+EXIT_4XX = 4
+EXIT_5XX = 5
+EXIT_INTERRUPTED = 130
+
+COMMANDS = ("run",)
+
+DESCRIPTION = """\
+A keyboard-first terminal workbench for HTTP APIs.
+
+  callbench [WORKSPACE]        open the workbench (default: the current folder)
+  callbench run REF [...]      send one call and print the response
+
+Run 'callbench run --help' for the options of a command."""
+
+RUN_EPILOG = """\
+variables:
+  -v NAME=VALUE gives a value for this run; it wins over the session, the
+  environment and the defaults. -v NAME=@FILE reads the value from FILE
+  (write @@ for a value that starts with a literal @).
+
+output:
+  The response body goes to stdout, JSON pretty-printed. --path prints what the
+  selector found instead: a string as is, anything else as JSON, several matches
+  as a JSON array. A selector is a JSONPath ($.items[*].id), header:NAME, status,
+  or the name of one of the call's [paths].
+
+exit status:
+  0  a response arrived (any status, unless --check-status)
+  1  the request could not be built (workspace, variable, template or body error)
+     or --path could not be applied to the response
+  2  usage error (unknown option, invalid JSONPath)
+  3  transport error (refused, DNS, TLS, timeout, reset)
+  4  a 4xx response, with --check-status
+  5  a 5xx response, with --check-status
+
+examples:
+  callbench run httpbin/get-json
+  callbench run stripe/customers/create -e dev -v email=ann@example.com
+  callbench run auth/login --path '$.access_token'
+  callbench run demo/list-items --json | jq .timing"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="callbench",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "workspace", nargs="?", default=".", help="workspace folder to open (default: .)"
+    )
+    parser.add_argument("--version", action="version", version=f"callbench {_version()}")
+    return parser
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="callbench run",
+        description="Send one call from a workspace and print the response.",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("ref", metavar="REF", help="the call, e.g. stripe/customers/create")
+    parser.add_argument(
+        "-w", "--workspace", default=None, help="workspace folder (default: found from .)"
+    )
+    parser.add_argument("-e", "--env", default=None, help="environment to use")
+    parser.add_argument(
+        "-v",
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable for this run (repeatable; NAME=@FILE reads a file)",
+    )
+    parser.add_argument(
+        "--path", default=None, metavar="EXPR|NAME", help="print what this selector finds"
+    )
+    parser.add_argument(
+        "-i", "--include", action="store_true", help="print the status line and headers first"
+    )
+    parser.add_argument(
+        "--check-status", action="store_true", help="exit 4 for a 4xx and 5 for a 5xx"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object describing the exchange"
+    )
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("callbench")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def fail(code: int, message: str) -> NoReturn:
+    sys.stderr.write(f"callbench: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(code)
+
+
+def parse_vars(items: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            fail(EXIT_USAGE, f"-v {item!r}: expected NAME=VALUE")
+        if value.startswith("@@"):
+            value = value[1:]
+        elif value.startswith("@"):
+            path = Path(value[1:]).expanduser()
+            try:
+                value = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                fail(EXIT_BUILD, f"-v {name}=@{path}: file not found")
+            except (OSError, UnicodeDecodeError) as error:
+                fail(EXIT_BUILD, f"-v {name}=@{path}: cannot read: {error}")
+        values[name] = value
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        if args and args[0] in COMMANDS:
+            return cmd_run(_run_parser().parse_args(args[1:]))
+        return cmd_tui(_top_parser().parse_args(args))
+    except KeyboardInterrupt:
+        sys.stderr.write("callbench: interrupted\n")
+        return EXIT_INTERRUPTED
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_BUILD
+    except BrokenPipeError:
+        # The reader went away (| head): not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    workspace = Path(args.workspace).expanduser()
+    if not workspace.is_dir():
+        fail(EXIT_USAGE, f"workspace folder {str(workspace)!r} does not exist")
+    from tui.app.app import run_app
+
+    code: int = run_app(workspace)
+    return code
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.core.errors import CallbenchError, PathError, TransportError
+    from tui.core.selector import compile_path
+    from tui.core.workspace import find_root, load_workspace
+
+    values = parse_vars(args.var)
+    try:
+        root = Path(args.workspace).expanduser() if args.workspace else find_root(Path.cwd())
+        workspace = load_workspace(root)
+        call = workspace.call(args.ref)
+    except CallbenchError as error:
+        fail(EXIT_BUILD, str(error))
+    selector = call.paths.get(args.path, args.path) if args.path else None
+    if selector and selector != "status" and not selector.lower().startswith("header:"):
+        try:
+            compile_path(selector)
+        except PathError as error:
+            fail(EXIT_USAGE, f"--path: {error}")
+    try:
+        exchange = asyncio.run(_send(workspace, call, args.env, values))
+    except TransportError as error:
+        fail(EXIT_TRANSPORT, str(error))
+    except CallbenchError as error:
+        fail(EXIT_BUILD, str(error))
+    return _report(exchange, args, selector)
+
+
+async def _send(workspace: Any, call: Any, env: str | None, values: dict[str, str]) -> Exchange:
+    from tui.core.runner import prepare
+    from tui.core.sender import Sender
+
+    prepared = prepare(workspace, call, env, values)
+    async with Sender() as sender:
+        return await sender.send(prepared)
+
+
+def _report(exchange: Exchange, args: argparse.Namespace, selector: str | None) -> int:
+    import orjson
+
+    from tui.core.errors import PathError
+    from tui.core.selector import select
+
+    response = exchange.response
+    out = sys.stdout
+    selection = None
+    if selector:
+        try:
+            selection = select(selector, response)
+        except PathError as error:
+            fail(EXIT_BUILD, f"--path: {error}")
+    if args.json:
+        document = exchange.to_json(body=selection is None)
+        if selection is not None:
+            document["path"] = {"selector": selector, "value": selection.value}
+        out.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        if args.include:
+            out.write(_head(response, exchange.secrets))
+        if selection is not None:
+            if not selection.values:
+                sys.stderr.write(f"callbench: --path {selector} matched nothing\n")
+            else:
+                out.write(_format_value(selection.value) + "\n")
+        else:
+            _write_body(response)
+    out.flush()
+    if args.check_status and 400 <= response.status < 500:
+        return EXIT_4XX
+    if args.check_status and response.status >= 500:
+        return EXIT_5XX
+    return EXIT_OK
+
+
+def _head(response: ResponseData, secrets: list[str]) -> str:
+    from tui.core.redact import redact_text
+
+    lines = [f"{response.http_version} {response.status} {response.reason}"]
+    lines += [f"{k}: {redact_text(v, secrets)}" for k, v in response.headers]
+    return "\n".join(lines) + "\n\n"
+
+
+def _format_value(value: Any) -> str:
+    import orjson
+
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+def _write_body(response: ResponseData) -> None:
+    from tui.core.body_format import pretty_json
+
+    if response.is_json:
+        pretty = pretty_json(response.body)
+        if pretty is not None:
+            sys.stdout.write(pretty)
+            if not pretty.endswith("\n"):
+                sys.stdout.write("\n")
+            return
+    if _is_text(response):
+        text = response.text
+        sys.stdout.write(text)
+        if text and not text.endswith("\n") and sys.stdout.isatty():
+            sys.stdout.write("\n")
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(response.body)
+
+
+def _is_text(response: ResponseData) -> bool:
+    kind = response.content_type
+    if kind.startswith("text/") or kind.endswith(("+json", "+xml", "/json", "/xml")):
+        return True
+    if kind in ("application/javascript", "application/x-www-form-urlencoded", ""):
+        return b"\x00" not in response.body[:8192]
+    return False
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

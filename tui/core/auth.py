@@ -1,0 +1,50 @@
+"""Authentication applied to a request being built.
+
+The simple schemes (API key, basic, bearer) become headers or query parameters while the
+request is built, so the request shown as sent is the request that was sent. A call's
+own ``[auth]`` wins over its collection's; ``type = "none"`` opts out.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+
+from .models import AuthConfig, Call, Collection
+from .templating import Scope, render_text
+
+
+def effective_auth(call: Call, collection: Collection | None) -> AuthConfig | None:
+    """The auth that applies to ``call``: its own, else its collection's; None for none."""
+    auth = call.auth
+    if auth is None or auth.type == "inherit":
+        auth = collection.auth if collection else None
+    if auth is None or auth.type in ("none", "inherit"):
+        return None
+    return auth
+
+
+def apply_auth(
+    auth: AuthConfig,
+    scope: Scope,
+    headers: httpx.Headers,
+    params: list[tuple[str, str]],
+) -> None:
+    """Add what ``auth`` sends to ``headers`` or ``params``."""
+    p = auth.params
+
+    def render(key: str, default: str = "") -> str:
+        return render_text(p.get(key, default), scope, f"auth.{key}")
+
+    if auth.type == "bearer":
+        headers["Authorization"] = f"Bearer {render('token')}"
+    elif auth.type == "basic":
+        pair = f"{render('username')}:{render('password')}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+    elif auth.type == "api_key":
+        name, value = render("name"), render("value")
+        if p.get("in", "header") == "query":
+            params.append((name, value))
+        else:
+            headers[name] = value
