@@ -72,8 +72,8 @@ def build_scope(
     env_vars = environment.variables if environment else {}
     collection_vars = collection.variables if collection else {}
     layers = [
-        Layer(RUN_SOURCE, dict(run_values or {})),
-        Layer("session", dict(session_values or {})),
+        Layer(RUN_SOURCE, dict(run_values or {}), templated=False),
+        Layer("session", dict(session_values or {}), templated=False),
         Layer(
             f"environment {environment.name}" if environment else "environment",
             {n: v.default for n, v in env_vars.items()},
@@ -134,11 +134,15 @@ def build_request(workspace: Workspace, call: Call, scope: Scope) -> PreparedReq
         apply_auth(auth, scope, headers, params)
     content, data, files = _body(workspace, call, scope, headers)
     options = call.options
+    if params:
+        # Appended as text: the url's own query string is kept exactly as written.
+        url, hash_, fragment = url.partition("#")
+        url += ("&" if "?" in url else "?") + str(httpx.QueryParams(tuple(params)))
+        url += hash_ + fragment
     try:
         request = httpx.Request(
             call.method,
             url,
-            params=tuple(params) or None,
             headers=headers,
             content=content,
             data=data,

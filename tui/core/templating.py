@@ -174,6 +174,7 @@ class Layer:
 
     source: str
     values: Mapping[str, Any]
+    templated: bool = True  # values from files may refer to other variables; typed ones not
 
 
 @dataclass(slots=True)
@@ -212,6 +213,7 @@ class Scope:
         declaration = self.declarations.get(name)
         secret = bool(declaration and declaration.secret)
         found: Resolved | None = None
+        templated = False
         for index, layer in enumerate(self.layers):
             if secret and index == self.secret_position:
                 found = self._from_secret_store(name, declaration)
@@ -219,6 +221,7 @@ class Scope:
                     break
             if name in layer.values and layer.values[name] is not None:
                 found = Resolved(name, layer.values[name], layer.source, declaration, secret)
+                templated = layer.templated
                 break
         if found is None and secret and self.secret_position >= len(self.layers):
             found = self._from_secret_store(name, declaration)
@@ -228,7 +231,7 @@ class Scope:
             raise VariableError(_missing_message(name, where, secret))
         if declaration is not None:
             found.value = coerce(found.value, declaration.type, name, where)
-        if isinstance(found.value, str) and "{{" in found.value and not secret:
+        if templated and isinstance(found.value, str) and "{{" in found.value:
             found.value = self._nested(name, found.value, where)
         self.used[name] = found
         return found

@@ -26,9 +26,10 @@ _TABLE_DEPTH = {"body": 2}
 def _string(value: str) -> Item:
     if "\n" not in value:
         return tomlkit.string(value)
-    if "'''" not in value and not any(c < " " and c not in "\t\n" for c in value):
+    if "'''" not in value and not any((c < " " and c not in "\t\n") or c == "\x7f" for c in value):
         return String(StringType.MLL, value, "\n" + value, Trivia())
-    return tomlkit.string(value, multiline=True)
+    # Text a literal string cannot hold (three quotes, control characters): escaped.
+    return tomlkit.string(value)
 
 
 def to_item(value: Any, key: str = "", depth: int = 1) -> Any:
@@ -49,7 +50,10 @@ def to_item(value: Any, key: str = "", depth: int = 1) -> Any:
         if depth == 1:
             aot = tomlkit.aot()
             for entry in value:
-                aot.append(to_item(entry, key, depth + 1))
+                table = tomlkit.table()
+                for k, v in entry.items():
+                    table.add(k, to_item(v, key, 99))
+                aot.append(table)
             return aot
         array = tomlkit.array()
         array.extend(to_item(v, key, depth + 1) for v in value)

@@ -1,0 +1,167 @@
+"""Send overhead: 1,000 sequential GETs through the core vs a bare ``httpx.AsyncClient``.
+
+Why: every send in the CLI and the TUI goes through ``prepare`` (templating, scope, request
+building) and ``Sender.send`` (tracing, recording the exchange). That work must stay small
+next to the HTTP round trip itself, so the figure is a ratio against raw httpx talking to
+the same loopback server in the same run, which holds on a noisy machine.
+
+Run: ``python tests/benchmarks/bench_send.py`` (exit 0 with PASS or MISS, non-zero on error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tui.core.runner import prepare  # noqa: E402
+from tui.core.sender import Sender  # noqa: E402
+from tui.core.workspace import load_workspace  # noqa: E402
+
+REQUESTS = 1_000
+WARMUP = 50
+ROUNDS = 5
+GOAL = 1.15
+CALL_REF = "bench/get"
+
+
+async def small_json(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True, "id": 42, "name": "thing"})
+
+
+APP = Starlette(routes=[Route("/json", small_json)])
+
+
+class ServerThread:
+    """uvicorn on an ephemeral loopback port in a daemon thread (as in tests/conftest.py)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port: int = self.sock.getsockname()[1]
+        config = uvicorn.Config(APP, log_level="warning", lifespan="off", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("benchmark server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+def isolate_environment(home: Path) -> None:
+    """Loopback only, no proxies, and no real config folders or keyring."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        os.environ.pop(name, None)
+    os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        os.environ[name] = str(home / name.lower())
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+
+def write_workspace(root: Path, base_url: str) -> None:
+    """One collection with one GET call, as a user would write it."""
+    (root / "bench").mkdir(parents=True)
+    (root / "bench" / "collection.toml").write_text(
+        f'name = "Bench"\nbase_url = "{base_url}"\n', encoding="utf-8"
+    )
+    (root / "bench" / "get.toml").write_text(
+        'name = "Get JSON"\nmethod = "GET"\nurl = "/json"\n', encoding="utf-8"
+    )
+
+
+async def core_requests(sender: Sender, root: Path, n: int) -> float:
+    """Seconds for ``n`` sends, building the request each time as a real send does."""
+    ws = load_workspace(root)
+    start = time.perf_counter()
+    for _ in range(n):
+        prepared = prepare(ws, CALL_REF, None, {})
+        exchange = await sender.send(prepared)
+        if exchange.response.status != 200:
+            raise RuntimeError(f"core send got status {exchange.response.status}")
+    return time.perf_counter() - start
+
+
+async def raw_requests(client: httpx.AsyncClient, url: str, n: int) -> float:
+    """Seconds for ``n`` bare httpx GETs with the body read: the floor the core sits on."""
+    start = time.perf_counter()
+    for _ in range(n):
+        response = await client.get(url)
+        response.read()
+        if response.status_code != 200:
+            raise RuntimeError(f"raw send got status {response.status_code}")
+    return time.perf_counter() - start
+
+
+async def measure(root: Path, url: str) -> tuple[list[float], list[float]]:
+    """Alternate which side goes first in each round so drift hits both equally."""
+    core_times: list[float] = []
+    raw_times: list[float] = []
+    async with Sender() as sender, httpx.AsyncClient() as client:
+        await core_requests(sender, root, WARMUP)
+        await raw_requests(client, url, WARMUP)
+        for round_no in range(ROUNDS):
+            if round_no % 2 == 0:
+                core_times.append(await core_requests(sender, root, REQUESTS))
+                raw_times.append(await raw_requests(client, url, REQUESTS))
+            else:
+                raw_times.append(await raw_requests(client, url, REQUESTS))
+                core_times.append(await core_requests(sender, root, REQUESTS))
+    return core_times, raw_times
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="callbench-bench-") as tmp:
+        isolate_environment(Path(tmp) / "home")
+        root = Path(tmp) / "ws"
+        with ServerThread() as server:
+            write_workspace(root, server.url)
+            core_times, raw_times = asyncio.run(measure(root, server.url + "/json"))
+
+    ratios = [c / r for c, r in zip(core_times, raw_times, strict=True)]
+    ratio = statistics.median(ratios)
+    core_rps = REQUESTS / statistics.median(core_times)
+    raw_rps = REQUESTS / statistics.median(raw_times)
+    print(f"bench_send: {REQUESTS} sequential GETs to 127.0.0.1 (uvicorn + Starlette, same")
+    print(f"  process), {WARMUP} warm-up each, {ROUNDS} rounds alternating order, medians")
+    print(f"  raw httpx.AsyncClient    : {raw_rps:8.0f} req/s")
+    print(f"  core prepare + send      : {core_rps:8.0f} req/s")
+    print(f"  per-round ratios         : {', '.join(f'{r:.3f}' for r in ratios)}")
+    print(f"  ratio core/raw (median)  : {ratio:.3f}x")
+    print(f"  goal                     : core <= {GOAL:.2f}x raw")
+    print(f"  result                   : {'PASS' if ratio <= GOAL else 'MISS'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
