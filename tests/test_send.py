@@ -27,8 +27,9 @@ def workspace(tmp_path: Path, base_url: str, calls: dict[str, str], collection: 
     return write(tmp_path, files)
 
 
-async def send(root: Path, ref: str, values: dict[str, Any] | None = None,
-               env: str | None = None) -> Exchange:
+async def send(
+    root: Path, ref: str, values: dict[str, Any] | None = None, env: str | None = None
+) -> Exchange:
     ws = load_workspace(root)
     assert ws.problems == {}, ws.problems
     async with Sender() as sender:
@@ -67,19 +68,25 @@ async def test_shared_headers_and_query_merge_and_the_call_wins(
     call = (
         'url = "/echo?inline=1"\n[headers]\naccept = "text/plain"\nX-Off = { value = "x", '
         'enabled = false }\n[query]\nkey = "call"\ntag = ["a", "b"]\nempty = "{{opt}}"\n'
-        '[variables]\nopt = { required = false }\n'
+        "[variables]\nopt = { required = false }\n"
     )
     root = workspace(tmp_path, server_url, {"echo": call}, collection)
     data = echoed(await send(root, "api/echo"))
     assert data["headers"]["accept"] == "text/plain"
     assert data["headers"]["x-shared"] == "c"
     assert "x-off" not in data["headers"]
-    assert data["query"] == [["inline", "1"], ["shared", "c"], ["key", "call"],
-                             ["tag", "a"], ["tag", "b"]]
+    assert data["query"] == [
+        ["inline", "1"],
+        ["shared", "c"],
+        ["key", "call"],
+        ["tag", "a"],
+        ["tag", "b"],
+    ]
 
 
-async def test_list_variable_as_a_whole_query_value_repeats(tmp_path: Path,
-                                                           server_url: str) -> None:
+async def test_list_variable_as_a_whole_query_value_repeats(
+    tmp_path: Path, server_url: str
+) -> None:
     call = 'url = "/echo"\n[query]\nid = "{{ids}}"\n[variables]\nids = [1, 2, 3]\n'
     root = workspace(tmp_path, server_url, {"echo": call})
     data = echoed(await send(root, "api/echo"))
@@ -139,7 +146,10 @@ async def test_multipart_with_fields_and_files(tmp_path: Path, server_url: str) 
     assert data["form"][0] == ["caption", "hi"]
     assert data["form"][1][0] == "doc"
     assert data["form"][1][1] == {
-        "filename": "hello.txt", "size": 11, "content_type": "text/plain", "text": "hello file\n",
+        "filename": "hello.txt",
+        "size": 11,
+        "content_type": "text/plain",
+        "text": "hello file\n",
     }
 
 
@@ -152,7 +162,9 @@ async def test_multipart_fields_only_is_still_multipart(tmp_path: Path, server_u
 
 
 async def test_missing_multipart_file_is_a_clear_error(tmp_path: Path, server_url: str) -> None:
-    call = 'method = "POST"\nurl = "/echo"\n[body]\ntype = "multipart"\n[body.files]\nf = "nope.bin"\n'
+    call = (
+        'method = "POST"\nurl = "/echo"\n[body]\ntype = "multipart"\n[body.files]\nf = "nope.bin"\n'
+    )
     root = workspace(tmp_path, server_url, {"mp": call})
     with pytest.raises(BodyError, match=r"body\.files\.f: file '.*nope\.bin' does not exist"):
         await send(root, "api/mp")
@@ -161,13 +173,20 @@ async def test_missing_multipart_file_is_a_clear_error(tmp_path: Path, server_ur
 @pytest.mark.parametrize(
     ("auth", "check"),
     [
-        ('type = "bearer"\ntoken = "{{tok}}"', lambda d: d["headers"]["authorization"] == "Bearer T1"),
+        (
+            'type = "bearer"\ntoken = "{{tok}}"',
+            lambda d: d["headers"]["authorization"] == "Bearer T1",
+        ),
         (
             'type = "basic"\nusername = "ann"\npassword = "{{tok}}"',
-            lambda d: d["headers"]["authorization"]
-            == "Basic " + base64.b64encode(b"ann:T1").decode(),
+            lambda d: (
+                d["headers"]["authorization"] == "Basic " + base64.b64encode(b"ann:T1").decode()
+            ),
         ),
-        ('type = "api_key"\nname = "X-Key"\nvalue = "{{tok}}"', lambda d: d["headers"]["x-key"] == "T1"),
+        (
+            'type = "api_key"\nname = "X-Key"\nvalue = "{{tok}}"',
+            lambda d: d["headers"]["x-key"] == "T1",
+        ),
         (
             'type = "api_key"\nin = "query"\nname = "key"\nvalue = "{{tok}}"',
             lambda d: ["key", "T1"] in d["query"],
@@ -181,7 +200,9 @@ async def test_collection_auth(tmp_path: Path, server_url: str, auth: str, check
 
 async def test_call_can_opt_out_of_collection_auth(tmp_path: Path, server_url: str) -> None:
     root = workspace(
-        tmp_path, server_url, {"open": 'url = "/echo"\n[auth]\ntype = "none"\n'},
+        tmp_path,
+        server_url,
+        {"open": 'url = "/echo"\n[auth]\ntype = "none"\n'},
         '[auth]\ntype = "bearer"\ntoken = "x"\n',
     )
     assert "authorization" not in echoed(await send(root, "api/open"))["headers"]
@@ -189,9 +210,12 @@ async def test_call_can_opt_out_of_collection_auth(tmp_path: Path, server_url: s
 
 async def test_redirects_followed_or_not(tmp_path: Path, server_url: str) -> None:
     root = workspace(
-        tmp_path, server_url,
-        {"follow": 'url = "/redirect/2"\n',
-         "stay": 'url = "/redirect/2"\n[options]\nfollow_redirects = false\n'},
+        tmp_path,
+        server_url,
+        {
+            "follow": 'url = "/redirect/2"\n',
+            "stay": 'url = "/redirect/2"\n[options]\nfollow_redirects = false\n',
+        },
     )
     followed = await send(root, "api/follow")
     assert followed.response.status == 200
@@ -203,11 +227,15 @@ async def test_redirects_followed_or_not(tmp_path: Path, server_url: str) -> Non
 
 
 async def test_decoding_charset_and_force_utf8(tmp_path: Path, server_url: str) -> None:
-    root = workspace(tmp_path, server_url, {
-        "latin": 'url = "/latin1"\n',
-        "forced": 'url = "/latin1"\n[options]\nforce_utf8 = true\n',
-        "bin": 'url = "/binary"\n',
-    })
+    root = workspace(
+        tmp_path,
+        server_url,
+        {
+            "latin": 'url = "/latin1"\n',
+            "forced": 'url = "/latin1"\n[options]\nforce_utf8 = true\n',
+            "bin": 'url = "/binary"\n',
+        },
+    )
     assert (await send(root, "api/latin")).response.text == "café"
     forced = await send(root, "api/forced")
     assert forced.response.encoding == "utf-8" and forced.response.text == "caf\ufffd"
@@ -216,8 +244,9 @@ async def test_decoding_charset_and_force_utf8(tmp_path: Path, server_url: str) 
 
 
 async def test_read_timeout(tmp_path: Path, server_url: str) -> None:
-    root = workspace(tmp_path, server_url,
-                     {"slow": 'url = "/slow?seconds=3"\n[options]\ntimeout = 0.3\n'})
+    root = workspace(
+        tmp_path, server_url, {"slow": 'url = "/slow?seconds=3"\n[options]\ntimeout = 0.3\n'}
+    )
     with pytest.raises(TransportError) as caught:
         await send(root, "api/slow")
     assert caught.value.kind == "read_timeout"
@@ -253,8 +282,9 @@ async def test_missing_ca_bundle_is_reported(tmp_path: Path, server_url: str) ->
         await send(root, "api/x")
 
 
-async def test_sender_reuses_one_client_for_the_same_transport(tmp_path: Path,
-                                                               server_url: str) -> None:
+async def test_sender_reuses_one_client_for_the_same_transport(
+    tmp_path: Path, server_url: str
+) -> None:
     root = workspace(tmp_path, server_url, {"a": 'url = "/items"\n', "b": 'url = "/text"\n'})
     ws = load_workspace(root)
     async with Sender() as sender:

@@ -89,7 +89,9 @@ def test_header_added_and_variable_changed_in_place(workspace: Path) -> None:
     assert 'Accept = "application/json"  # trailing comment' in after
     assert 'X-New = "1"' in after
     assert 'name = "Ann"' in after
-    assert 'email = { type = "string", default = "jane@example.com" }   # inline table stays' in after
+    assert (
+        'email = { type = "string", default = "jane@example.com" }   # inline table stays' in after
+    )
     reloaded = load_workspace(workspace).calls["stripe/create"]
     assert reloaded.headers["X-New"] == Param("1")
     assert reloaded.variables["name"].default == "Ann"
@@ -128,8 +130,19 @@ def test_new_call_file_has_the_fixed_key_order(workspace: Path) -> None:
     )
     save_call(ws, call)
     text = call_path(ws, "stripe/new").read_text()
-    order = [text.index(k) for k in ("name =", "method =", "url =", "[query]", "[headers]",
-                                     "[body]", "[options]", "[[extract]]")]
+    order = [
+        text.index(k)
+        for k in (
+            "name =",
+            "method =",
+            "url =",
+            "[query]",
+            "[headers]",
+            "[body]",
+            "[options]",
+            "[[extract]]",
+        )
+    ]
     assert order == sorted(order)
     assert "content = '''\n{\"a\": 1}\n'''" in text
     assert 'q = {value = "x", enabled = false}' in text or 'q = { value = "x"' in text
@@ -170,12 +183,12 @@ _text = st.text(
 )
 _name = st.from_regex(r"[A-Za-z_][A-Za-z0-9_\-]{0,12}", fullmatch=True)
 _scalar = st.one_of(
-    _text, st.integers(-(2**40), 2**40), st.booleans(),
+    _text,
+    st.integers(-(2**40), 2**40),
+    st.booleans(),
     st.floats(allow_nan=False, allow_infinity=False, width=64),
 )
-_param = st.builds(
-    Param, st.one_of(_scalar, st.lists(_scalar, max_size=3)), st.booleans()
-)
+_param = st.builds(Param, st.one_of(_scalar, st.lists(_scalar, max_size=3)), st.booleans())
 _params = st.dictionaries(_name, _param, max_size=3)
 
 
@@ -183,8 +196,9 @@ _params = st.dictionaries(_name, _param, max_size=3)
 def _variables(draw: st.DrawFn) -> dict[str, Variable]:
     out = {}
     for name in draw(st.lists(_name, max_size=3, unique=True)):
-        var_type = draw(st.sampled_from(["string", "integer", "number", "boolean", "list",
-                                         "json", "file"]))
+        var_type = draw(
+            st.sampled_from(["string", "integer", "number", "boolean", "list", "json", "file"])
+        )
         default = draw(
             {
                 "string": st.one_of(st.none(), _text),
@@ -193,14 +207,16 @@ def _variables(draw: st.DrawFn) -> dict[str, Variable]:
                 "number": st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)),
                 "boolean": st.one_of(st.none(), st.booleans()),
                 "list": st.one_of(st.none(), st.lists(_scalar, max_size=3)),
-                "json": st.one_of(
-                    st.none(), st.dictionaries(_name, _scalar, max_size=2), _scalar
-                ),
+                "json": st.one_of(st.none(), st.dictionaries(_name, _scalar, max_size=2), _scalar),
             }[var_type]
         )
         out[name] = Variable(
-            name, var_type, default, required=draw(st.booleans()),
-            secret=False, description=draw(_text),
+            name,
+            var_type,
+            default,
+            required=draw(st.booleans()),
+            secret=False,
+            description=draw(_text),
         )
     return out
 
@@ -230,8 +246,9 @@ _calls = st.builds(
     body=_bodies(),
     variables=_variables(),
     paths=st.dictionaries(_name, _text, max_size=2),
-    extract=st.lists(st.builds(Extract, _name, _text.filter(bool), st.booleans()), max_size=2)
-    .map(lambda rules: [r for r in rules if r.variable and r.source]),
+    extract=st.lists(st.builds(Extract, _name, _text.filter(bool), st.booleans()), max_size=2).map(
+        lambda rules: [r for r in rules if r.variable and r.source]
+    ),
     options=st.builds(
         Options,
         timeout=st.floats(0.1, 600),
@@ -256,11 +273,13 @@ def test_any_call_round_trips_and_saves_to_the_same_bytes(call: Call) -> None:
     assert new_document(loaded.to_toml()) == text
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-          HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(first=_calls, second=_calls)
-def test_editing_one_call_into_another_in_place(tmp_path: Path, first: Call,
-                                                second: Call) -> None:
+def test_editing_one_call_into_another_in_place(tmp_path: Path, first: Call, second: Call) -> None:
     """A saved file edited into any other call loads back as that call; saving twice
     gives the same bytes."""
     root = tmp_path / "ws"

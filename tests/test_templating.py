@@ -87,9 +87,15 @@ def test_resolution_order_first_layer_wins_and_source_is_recorded() -> None:
             Layer("collection y", {"d": "collection", "e": "collection"}),
         ]
     )
-    assert render_text("{{a}} {{b}} {{c}} {{d}} {{e}}", s, "url") == "run session env call collection"
+    assert (
+        render_text("{{a}} {{b}} {{c}} {{d}} {{e}}", s, "url") == "run session env call collection"
+    )
     assert {n: r.source for n, r in s.used.items()} == {
-        "a": "run", "b": "session", "c": "environment dev", "d": "call x", "e": "collection y",
+        "a": "run",
+        "b": "session",
+        "c": "environment dev",
+        "d": "call x",
+        "e": "collection y",
     }
 
 
@@ -107,7 +113,9 @@ def test_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
     s = scope()
     uuid.UUID(render_text("{{$uuid}}", s, "h"))
     assert render_text("{{$timestamp}}", s, "h").isdigit()
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", render_text("{{$isoTimestamp}}", s, "h"))
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", render_text("{{$isoTimestamp}}", s, "h")
+    )
     assert 0 <= int(render_text("{{$randomInt}}", s, "h")) <= 1000
     assert render_text("{{$env.CB_TEST_VALUE}}", s, "h") == "from-env"
     with pytest.raises(VariableError, match="environment variable CB_MISSING_X"):
@@ -138,8 +146,15 @@ def test_coerce(value: Any, var_type: str, expected: Any) -> None:
 
 @pytest.mark.parametrize(
     ("value", "var_type"),
-    [("x", "integer"), ("1.5", "integer"), (True, "integer"), ("x", "number"),
-     ("maybe", "boolean"), ("{", "json"), ("[1, ", "list")],
+    [
+        ("x", "integer"),
+        ("1.5", "integer"),
+        (True, "integer"),
+        ("x", "number"),
+        ("maybe", "boolean"),
+        ("{", "json"),
+        ("[1, ", "list"),
+    ],
 )
 def test_coerce_refuses(value: Any, var_type: str) -> None:
     with pytest.raises(VariableError, match=r"variable 'v' \(used in body\) must be"):
@@ -147,9 +162,12 @@ def test_coerce_refuses(value: Any, var_type: str) -> None:
 
 
 def test_declared_type_coerces_values_from_the_command_line() -> None:
-    s = scope({"qty": "3", "gift": "true", "tags": "a,b"},
-              qty=Variable("qty", "integer"), gift=Variable("gift", "boolean"),
-              tags=Variable("tags", "list"))
+    s = scope(
+        {"qty": "3", "gift": "true", "tags": "a,b"},
+        qty=Variable("qty", "integer"),
+        gift=Variable("gift", "boolean"),
+        tags=Variable("tags", "list"),
+    )
     body = render_json('{"qty": {{qty}}, "gift": {{gift}}, "tags": {{tags}}}', s)
     assert json.loads(body) == {"qty": 3, "gift": True, "tags": ["a", "b"]}
 

@@ -18,7 +18,7 @@ GOOD = {
     "api/get.toml": 'method = "GET"\nurl = "/get"\n',
     "api/users/create.toml": 'name = "Create"\nmethod = "post"\nurl = "/users"\n',
     "api/users/deep/x.toml": 'url = "/x"\n',
-    "notes/readme.toml": 'this is not a collection = 1\n',  # no collection.toml: ignored
+    "notes/readme.toml": "this is not a collection = 1\n",  # no collection.toml: ignored
 }
 
 
@@ -54,7 +54,7 @@ def test_unknown_environment_lists_known(tmp_path: Path) -> None:
     [
         ('method = "GET"\nurl = "/x\n', r"x\.toml:2:\d+: TOML syntax"),
         ('method = "GET"\nurl = "/x"\ncolour = "red"\n', r"x\.toml:3: colour: unknown key"),
-        ('url = 5\n', r"x\.toml:1: url: must be a string, not an integer"),
+        ("url = 5\n", r"x\.toml:1: url: must be a string, not an integer"),
         ('method = "FETCH"\n', r"x\.toml:1: method: 'FETCH' is not one of"),
         ('[body]\ntype = "xml"\n', r"x\.toml:2: body\.type: 'xml' is not one of"),
         (
@@ -66,17 +66,17 @@ def test_unknown_environment_lists_known(tmp_path: Path) -> None:
             r"x\.toml:2: variables\.x\.type: 'strin' is not one of",
         ),
         ('[options]\ntimeout = "slow"\n', r"x\.toml:2: options\.timeout: must be a number"),
-        ('[options]\nretries = 3\n', r"x\.toml:2: options\.retries: unknown key"),
+        ("[options]\nretries = 3\n", r"x\.toml:2: options\.retries: unknown key"),
         ('[auth]\ntype = "bearer"\n', r"auth: auth type 'bearer' needs 'token'"),
         ('[auth]\ntype = "magic"\n', r"auth\.type: 'magic' is not one of"),
         ('[[extract]]\nvariable = "id"\n', r"extract\.0: \[\[extract\]\] needs"),
-        ('[headers]\nX = { enabled = false }\n', r"headers\.X: a table here needs a 'value'"),
+        ("[headers]\nX = { enabled = false }\n", r"headers\.X: a table here needs a 'value'"),
         (
             '[variables]\ntoken = { secret = true, default = "abc" }\n',
             r"variables\.token\.default: a secret has no value in any file",
         ),
         ('[body]\ntype = "form"\ncontent = "a=b"\n', r"body\.content: a form body uses"),
-        ('[paths]\nid = 3\n', r"paths\.id: a named path is a string"),
+        ("[paths]\nid = 3\n", r"paths\.id: a named path is a string"),
     ],
 )
 def test_broken_file_is_reported_and_the_rest_loads(

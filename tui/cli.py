@@ -29,10 +29,28 @@ COMMANDS = ("run",)
 DESCRIPTION = """\
 A keyboard-first terminal workbench for HTTP APIs.
 
+commands:
   callbench [WORKSPACE]        open the workbench (default: the current folder)
-  callbench run REF [...]      send one call and print the response
+  callbench run REF [-w WORKSPACE] [-e ENV] [-v NAME=VALUE]... [--path EXPR|NAME]
+                [-i/--include] [--check-status] [--json]
+                               send one call and print the response
 
-Run 'callbench run --help' for the options of a command."""
+run options (details: 'callbench run --help'):
+  -w, --workspace DIR   workspace folder (default: found from the current folder)
+  -e, --env ENV         environment to use
+  -v, --var NAME=VALUE  a variable for this run (repeatable; NAME=@FILE reads a file)
+  --path EXPR|NAME      print what a JSONPath, header:NAME, status or named path finds
+  -i, --include         print the status line and headers first
+  --check-status        exit 4 for a 4xx and 5 for a 5xx
+  --json                print one JSON object describing the exchange
+
+exit status of run:
+  0  a response arrived
+  1  the request could not be built
+  2  usage error
+  3  transport error (refused, DNS, TLS, timeout, reset)
+  4  a 4xx response, with --check-status
+  5  a 5xx response, with --check-status"""
 
 RUN_EPILOG = """\
 variables:
@@ -64,7 +82,7 @@ examples:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
+        self.exit(EXIT_USAGE, f"callbench: {message} (see '{self.prog} --help')\n")
 
 
 def _top_parser() -> argparse.ArgumentParser:
@@ -192,11 +210,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         call = workspace.call(args.ref)
     except CallbenchError as error:
         fail(EXIT_BUILD, str(error))
-    selector = call.paths.get(args.path, args.path) if args.path else None
+    named = bool(args.path) and args.path in call.paths
+    selector = call.paths[args.path] if named else args.path
     if selector and selector != "status" and not selector.lower().startswith("header:"):
         try:
             compile_path(selector)
         except PathError as error:
+            if named:  # the workspace's fault, not the command line's
+                fail(EXIT_BUILD, f"[paths] {args.path} of {call.ref}: {error}")
             fail(EXIT_USAGE, f"--path: {error}")
     try:
         exchange = asyncio.run(_send(workspace, call, args.env, values))
@@ -220,6 +241,7 @@ def _report(exchange: Exchange, args: argparse.Namespace, selector: str | None) 
     import orjson
 
     from tui.core.errors import PathError
+    from tui.core.redact import redact_value
     from tui.core.selector import select
 
     response = exchange.response
@@ -233,7 +255,8 @@ def _report(exchange: Exchange, args: argparse.Namespace, selector: str | None) 
     if args.json:
         document = exchange.to_json(body=selection is None)
         if selection is not None:
-            document["path"] = {"selector": selector, "value": selection.value}
+            value = redact_value(selection.value, exchange.secrets)
+            document["path"] = {"name": args.path, "selector": selector, "value": value}
         out.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         if args.include:

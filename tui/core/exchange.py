@@ -7,9 +7,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import httpx
 import orjson
 
-from .redact import redact_text
+from .redact import redact_text, redact_value
+
+
+def header_pairs(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """Headers with their names as written (httpx's items() lower-cases them)."""
+    encoding = headers.encoding
+    return [(k.decode(encoding), v.decode(encoding)) for k, v in headers.raw]
 
 
 @dataclass(slots=True)
@@ -143,7 +150,7 @@ class Exchange:
         if body:
             if response.is_json:
                 try:
-                    out["response"]["json"] = response.json
+                    out["response"]["json"] = redact_value(response.json, secrets)
                 except ValueError:
                     out["response"]["text"] = clean(response.text)
             else:

@@ -57,6 +57,8 @@ class PreparedRequest:
     transport: TransportOptions
     secrets: list[str] = field(default_factory=list)
     variables: dict[str, Any] = field(default_factory=dict)
+    # For a multipart body: (name, value, file path or None) per part, for curl export.
+    parts: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
 def build_scope(
@@ -132,7 +134,7 @@ def build_request(workspace: Workspace, call: Call, scope: Scope) -> PreparedReq
     auth = effective_auth(call, collection)
     if auth is not None:
         apply_auth(auth, scope, headers, params)
-    content, data, files = _body(workspace, call, scope, headers)
+    body = _body(workspace, call, scope, headers)
     options = call.options
     if params:
         # Appended as text: the url's own query string is kept exactly as written.
@@ -144,9 +146,9 @@ def build_request(workspace: Workspace, call: Call, scope: Scope) -> PreparedReq
             call.method,
             url,
             headers=headers,
-            content=content,
-            data=data,
-            files=files,
+            content=body.content,
+            data=body.data,
+            files=body.files,
             extensions={"timeout": httpx.Timeout(options.timeout).as_dict()},
         )
     except (httpx.InvalidURL, ValueError, TypeError) as error:
@@ -159,6 +161,7 @@ def build_request(workspace: Workspace, call: Call, scope: Scope) -> PreparedReq
         transport=_transport(options, scope),
         secrets=scope.secret_values,
         variables={name: r.value for name, r in scope.used.items()},
+        parts=body.parts,
     )
 
 
@@ -211,29 +214,37 @@ def _render_params(
 _FileEntry = tuple[str, tuple[str, bytes, str]]
 
 
-def _body(
-    workspace: Workspace, call: Call, scope: Scope, headers: httpx.Headers
-) -> tuple[bytes | None, dict[str, str | list[str]] | None, list[_FileEntry] | None]:
+@dataclass(slots=True)
+class _Body:
+    content: bytes | None = None
+    data: dict[str, str | list[str]] | None = None
+    files: list[_FileEntry] | None = None
+    parts: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+
+def _body(workspace: Workspace, call: Call, scope: Scope, headers: httpx.Headers) -> _Body:
     body = call.body
     if body.type == "json":
         text = render_json(body.content, scope, "body")
         headers.setdefault("Content-Type", JSON_TYPE)
-        return (text.encode("utf-8") if text.strip() else None), None, None
+        return _Body(text.encode("utf-8") if text.strip() else None)
     if body.type == "text":
         headers.setdefault("Content-Type", TEXT_TYPE)
-        return render_text(body.content, scope, "body").encode("utf-8"), None, None
+        return _Body(render_text(body.content, scope, "body").encode("utf-8"))
     if body.type == "form":
         fields = _render_params(body.fields, scope, "body.fields")
         headers.setdefault("Content-Type", FORM_TYPE)
-        return str(httpx.QueryParams(tuple(fields))).encode("ascii"), None, None
+        return _Body(str(httpx.QueryParams(tuple(fields))).encode("ascii"))
     if body.type == "multipart":
         fields = _render_params(body.fields, scope, "body.fields")
-        files = _files(workspace, body.files, scope)
+        files, paths = _files(workspace, body.files, scope)
+        parts: list[tuple[str, str, str | None]] = [(n, v, None) for n, v in fields]
+        parts += [(name, "", str(path)) for name, path in paths]
         if not files:
             # httpx encodes fields without files as urlencoded; a multipart body was asked for.
-            return _multipart_fields_only(fields, headers), None, None
-        return None, _group(fields), files
-    return None, None, None
+            return _Body(_multipart_fields_only(fields, headers), parts=parts)
+        return _Body(data=_group(fields), files=files, parts=parts)
+    return _Body()
 
 
 def _group(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -263,8 +274,11 @@ def _multipart_fields_only(fields: list[tuple[str, str]], headers: httpx.Headers
     return "".join(chunks).encode("utf-8")
 
 
-def _files(workspace: Workspace, files: Mapping[str, Param], scope: Scope) -> list[_FileEntry]:
+def _files(
+    workspace: Workspace, files: Mapping[str, Param], scope: Scope
+) -> tuple[list[_FileEntry], list[tuple[str, Path]]]:
     out: list[_FileEntry] = []
+    paths: list[tuple[str, Path]] = []
     for name, param in files.items():
         if not param.enabled:
             continue
@@ -285,7 +299,8 @@ def _files(workspace: Workspace, files: Mapping[str, Param], scope: Scope) -> li
             raise BodyError(f"{where}: cannot read {str(path)!r}: {error.strerror}") from None
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         out.append((name, (path.name, content, mime)))
-    return out
+        paths.append((name, path))
+    return out, paths
 
 
 def _transport(options: Options, scope: Scope) -> TransportOptions:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from .errors import TransportError
-from .exchange import Exchange, ResponseData, SentRequest, Timing, charset_of
+from .exchange import Exchange, ResponseData, SentRequest, Timing, charset_of, header_pairs
 from .request_builder import PreparedRequest, TransportOptions
 from .transport_errors import classify
 
@@ -163,7 +163,7 @@ def record(
         request=SentRequest(
             method=request.method,
             url=str(request.url),
-            headers=list(request.headers.items()),
+            headers=header_pairs(request.headers),
             body=_content(request),
         ),
         response=ResponseData(
@@ -171,7 +171,7 @@ def record(
             reason=response.reason_phrase,
             http_version=response.http_version,
             url=str(response.url),
-            headers=list(response.headers.items()),
+            headers=header_pairs(response.headers),
             body=body,
             encoding=charset_of(content_type, prepared.options.force_utf8),
         ),

@@ -184,6 +184,7 @@ class Resolved:
     source: str
     declaration: Variable | None
     secret: bool = False
+    via: str = ""  # the variable whose value referred to this one, if any
 
 
 @dataclass
@@ -229,6 +230,8 @@ class Scope:
             if declaration is not None and not declaration.required:
                 return None
             raise VariableError(_missing_message(name, where, secret))
+        if self._stack:
+            found.via = self._stack[-1]
         if declaration is not None:
             found.value = coerce(found.value, declaration.type, name, where)
         if templated and isinstance(found.value, str) and "{{" in found.value:
@@ -388,3 +391,25 @@ def check_json(text: str, where: str) -> None:
             ) from None
         except ValueError as error:  # json accepts a few things orjson refuses
             raise BodyError(f"{where}: invalid JSON after templating: {error}") from None
+
+
+def json_template_problem(template: str) -> str | None:
+    """Whether a JSON body template is valid JSON whatever its variables hold.
+
+    References inside strings become empty text and standing ones ``0``; the result is
+    parsed. Returns a message with line and column, or None when it is fine. Used for
+    live validation while a body is edited, before any variable has a value.
+    """
+    try:
+        parts = list(_string_spans(parse(template, "body")))
+    except TemplateError as error:
+        return str(error)
+    text = "".join(
+        part.text if isinstance(part, Literal) else ("" if in_string else "0")
+        for part, in_string in parts
+    )
+    try:
+        check_json(text, "body")
+    except BodyError as error:
+        return str(error).replace(" after templating", "")
+    return None

@@ -1,0 +1,1 @@
+"""The Textual UI of callbench. Everything it does goes through tui.core."""

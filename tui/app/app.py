@@ -1,0 +1,687 @@
+"""The callbench workbench: composes the panes and carries state between them.
+
+Panes post messages up (a call was selected, the call was edited, send was pressed) and
+the app answers by calling tui.core and handing the result down. Long work (sending,
+formatting a body, reloading the workspace) runs in workers; the UI never waits on I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, TextArea
+
+from tui.core.curl import to_curl
+from tui.core.errors import CallbenchError, TransportError
+from tui.core.models import Call
+from tui.core.session import Session
+from tui.core.store import ConflictError, save_call
+from tui.core.workspace import Workspace, load_workspace
+from tui.core.workspace_ops import (
+    create_call,
+    create_collection,
+    create_folder,
+    delete_call,
+    delete_folder,
+    duplicate_call,
+    move_call,
+    rename_call,
+    rename_folder,
+)
+
+from .browser import CollectionBrowser, Node
+from .dialogs import ChoiceScreen, ConfirmScreen, PromptScreen
+from .editor import CallEditor
+from .file_watch import Snapshot, snapshot
+from .help import HelpScreen
+from .response import ResponseViewer
+from .variables import VariablesForm
+
+NARROW_WIDTH = 110
+
+
+class CallbenchApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "callbench"
+    BINDINGS = [
+        Binding("ctrl+j", "send", "Send", priority=True),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel_send", "Cancel send", show=False),
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f2", "focus_pane('browser')", "Browser", show=False),
+        Binding("f3", "focus_pane('editor')", "Editor", show=False),
+        Binding("f4", "focus_pane('variables')", "Variables", show=False),
+        Binding("f5", "focus_pane('response')", "Response", show=False),
+        Binding("f6", "choose_environment", "Environment"),
+        Binding("ctrl+b", "toggle_browser", "Browser on/off", show=False),
+        Binding("ctrl+r", "reload", "Reload files", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.session = Session.open(root)
+        self.current_ref: str | None = None
+        self.edited: Call | None = None
+        self._snapshot: Snapshot | None = None
+        self._watching = True
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="panes"):
+            yield CollectionBrowser(id="browser")
+            with Vertical(id="main"):
+                yield CallEditor(id="editor")
+                yield ResponseViewer(id="response")
+            yield VariablesForm(id="variables")
+        yield Footer()
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.session.workspace
+
+    def on_mount(self) -> None:
+        for selector, title in (
+            ("#browser", "Collections  f2"),
+            ("#editor", "Call  f3"),
+            ("#variables", "Variables  f4"),
+            ("#response", "Response  f5"),
+        ):
+            self.query_one(selector).border_title = title
+        self.query_one(CallEditor).load(None)
+        self._refresh_all()
+        self._apply_width(self.size.width)
+        self.query_one("#browser-tree").focus()
+        problems = len(self.workspace.problems)
+        if problems:
+            self.notify(
+                f"{problems} file(s) could not be loaded; they are marked ⚠ in the browser",
+                severity="warning",
+            )
+        self.set_interval(2.0, self._check_files)
+
+    def on_resize(self) -> None:
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < NARROW_WIDTH, "narrow")
+
+    def _refresh_all(self) -> None:
+        self.query_one(CollectionBrowser).show(self.workspace, self.current_ref)
+        form = self.query_one(VariablesForm)
+        form.set_environments(sorted(self.workspace.environments), self.session.environment)
+        self._refresh_titles()
+        self._refresh_variables()
+
+    def _refresh_titles(self) -> None:
+        self.title = f"callbench · {self.workspace.name}"
+        env = self.session.environment or "no environment"
+        parts = [f"env: {env}"]
+        if self.current_ref:
+            parts.append(self.current_ref + (" ● modified" if self.dirty else ""))
+        self.sub_title = "  ·  ".join(parts)
+
+    def _refresh_variables(self) -> None:
+        form = self.query_one(VariablesForm)
+        call = self.edited
+        editor = self.query_one(CallEditor)
+        if call is None:
+            form.show([], self.workspace.root, {})
+            return
+        rows = self.session.variables(call)
+        form.show(rows, self.workspace.root, self.session.values_for(call.ref))
+        editor.show_resolved(self._resolved_url(call))
+
+    def _resolved_url(self, call: Call) -> Text:
+        """The URL as it would be sent, or what stops it, for the line under the URL."""
+        try:
+            prepared = self.session.prepare(call)
+        except CallbenchError as error:
+            return Text(f"✗ {error}", style="red")
+        return Text("→ ", style="dim") + Text(str(prepared.request.url), style="dim")
+
+    @property
+    def dirty(self) -> bool:
+        if self.edited is None or self.current_ref is None:
+            return False
+        return self.workspace.calls.get(self.current_ref) != self.edited
+
+    # -- selecting and editing -------------------------------------------------------------
+
+    @on(CollectionBrowser.CallSelected)
+    def _call_selected(self, event: CollectionBrowser.CallSelected) -> None:
+        node = event.node
+        if node.ref == self.current_ref:
+            self.query_one("#url", Input).focus()
+            return
+        self._guard_unsaved(lambda: self._open(node))
+
+    def _guard_unsaved(self, then: Callable[[], object], verb: str = "Switch") -> None:
+        """Run ``then`` now, or after the user chose what to do with unsaved edits."""
+        if not self.dirty:
+            then()
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "save" and self._save():
+                then()
+            elif choice == "discard":
+                self.edited = None
+                then()
+
+        self.push_screen(
+            ChoiceScreen(
+                f"{self.current_ref} has unsaved changes",
+                [
+                    (f"Save, then {verb.lower()}", "save"),
+                    (f"Discard the changes and {verb.lower()}", "discard"),
+                    ("Stay here", "stay"),
+                ],
+            ),
+            answered,
+        )
+
+    def _open(self, node: Node) -> None:
+        editor = self.query_one(CallEditor)
+        if node.kind == "broken":
+            problem = self.workspace.problems.get(node.path) if node.path else None
+            self.current_ref = None
+            self.edited = None
+            editor.load(None)
+            message = str(problem) if problem else "this file could not be loaded"
+            self.query_one(ResponseViewer).show_message(
+                f"⚠ {message}\nFix the file by hand; callbench never overwrites a broken file."
+            )
+            self._refresh_titles()
+            self._refresh_variables()
+            return
+        call = self.workspace.calls.get(node.ref)
+        if call is None:
+            return
+        self.current_ref = call.ref
+        self.edited = dataclasses.replace(call)
+        editor.load(self.edited)
+        self._refresh_titles()
+        self._refresh_variables()
+
+    @on(CallEditor.Changed)
+    def _edited(self, event: CallEditor.Changed) -> None:
+        self.edited = event.call
+        self._refresh_titles()
+        self._refresh_variables()
+
+    @on(VariablesForm.ValueChanged)
+    def _value_changed(self, event: VariablesForm.ValueChanged) -> None:
+        if self.current_ref is None:
+            return
+        self.session.set_value(self.current_ref, event.name, event.value)
+        self._refresh_variables()
+
+    @on(VariablesForm.EnvironmentChanged)
+    def _environment_changed(self, event: VariablesForm.EnvironmentChanged) -> None:
+        self.session.environment = event.environment
+        self._refresh_titles()
+        self._refresh_variables()
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.edited is None:
+            self.notify("Nothing to save: no call is open", severity="warning")
+            return
+        if self._save():
+            self.notify(f"Saved {self.edited.ref}")
+
+    def _save(self) -> bool:
+        if self.edited is None:
+            return False
+        try:
+            save_call(self.workspace, dataclasses.replace(self.edited))
+        except ConflictError as error:
+            self.notify(str(error), severity="error", timeout=8)
+            return False
+        except (CallbenchError, OSError) as error:
+            self.notify(f"Not saved: {error}", severity="error", timeout=8)
+            return False
+        self._snapshot = None  # our own write is not an outside change
+        self.query_one(CollectionBrowser).show(self.workspace, self.current_ref)
+        self._refresh_titles()
+        return True
+
+    # -- sending ---------------------------------------------------------------------------
+
+    @on(CallEditor.SendPressed)
+    def _send_pressed(self) -> None:
+        self.action_send()
+
+    def action_send(self) -> None:
+        call = self.edited
+        if call is None:
+            self.notify("Select a call to send", severity="warning")
+            return
+        try:
+            prepared = self.session.prepare(call)
+        except CallbenchError as error:
+            self.query_one(ResponseViewer).show_message(f"✗ Not sent: {error}")
+            return
+        label = f"{call.method} {prepared.request.url}"
+        if call.use_as == "action":
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._send(call, label)
+
+            self.push_screen(
+                ConfirmScreen(
+                    "This call is an action: it has side effects. Send it?", label, yes="Send"
+                ),
+                confirmed,
+            )
+            return
+        self._send(call, label)
+
+    def _send(self, call: Call, label: str) -> None:
+        self.query_one(ResponseViewer).show_sending(label)
+        self._send_worker(call)
+
+    @work(exclusive=True, group="send", exit_on_error=False)
+    async def _send_worker(self, call: Call) -> None:
+        viewer = self.query_one(ResponseViewer)
+        try:
+            exchange = await self.session.send(call)
+        except asyncio.CancelledError:
+            viewer.show_message("Cancelled.", error=False)
+            raise
+        except TransportError as error:
+            viewer.show_message(f"✗ {error}")
+            return
+        except CallbenchError as error:
+            viewer.show_message(f"✗ Not sent: {error}")
+            return
+        viewer.show_exchange(exchange)
+        self._refresh_variables()
+
+    def action_cancel_send(self) -> None:
+        workers = [w for w in self.workers if w.group == "send" and w.is_running]
+        if workers:
+            self.workers.cancel_group(self, "send")
+            self.query_one(ResponseViewer).show_message("Cancelled.", error=False)
+        elif isinstance(self.focused, Input | TextArea):
+            self.query_one("#browser-tree").focus()
+
+    # -- response actions ------------------------------------------------------------------
+
+    @on(ResponseViewer.SaveRequested)
+    def _save_body(self) -> None:
+        viewer = self.query_one(ResponseViewer)
+        exchange = viewer.exchange
+        if exchange is None:
+            return
+        stem = (self.current_ref or "response").replace("/", "-")
+        suffix = ".json" if exchange.response.is_json else ".txt"
+        if not exchange.response.is_json and not viewer.formatted:
+            suffix = ".bin"
+
+        def chosen(path_text: str | None) -> None:
+            if not path_text:
+                return
+            path = Path(path_text).expanduser()
+            if path.exists():
+                self.notify(f"{path} exists; choose another name", severity="error")
+                return
+            data = viewer.formatted.encode() if viewer.formatted else exchange.response.body
+            try:
+                path.write_bytes(data)
+            except OSError as error:
+                self.notify(f"Cannot write {path}: {error.strerror}", severity="error")
+                return
+            self.notify(f"Saved {len(data)} bytes to {path}")
+
+        self.push_screen(PromptScreen("Save the body to", f"{stem}{suffix}"), chosen)
+
+    def action_copy_url(self) -> None:
+        if self.edited is None:
+            return
+        try:
+            url = str(self.session.prepare(self.edited).request.url)
+        except CallbenchError:
+            url = self.edited.url  # not resolvable yet: the URL as written
+        self.copy_to_clipboard(url)
+        self.notify(f"Copied {url}")
+
+    def action_copy_curl(self) -> None:
+        if self.edited is None:
+            return
+        try:
+            command = to_curl(self.session.prepare(self.edited))
+        except CallbenchError as error:
+            self.notify(f"Cannot build the request: {error}", severity="error")
+            return
+        self.copy_to_clipboard(command)
+        self.notify("Copied the call as a curl command (secrets masked)")
+
+    # -- workspace changes from the browser ------------------------------------------------
+
+    @on(CollectionBrowser.ActionRequested)
+    def _browser_action(self, event: CollectionBrowser.ActionRequested) -> None:
+        handler = getattr(self, f"_op_{event.action}", None)
+        if handler is not None:
+            handler(event.node)
+
+    def _container_of(self, node: Node | None) -> str | None:
+        if node is None:
+            return next(iter(sorted(self.workspace.collections)), None)
+        if node.kind in ("collection", "folder"):
+            return node.ref
+        return node.ref.rsplit("/", 1)[0] if "/" in node.ref else None
+
+    def _run_op(self, op: Callable[[], object], success: str) -> bool:
+        try:
+            result = op()
+        except (CallbenchError, OSError) as error:
+            self.notify(str(error), severity="error", timeout=8)
+            return False
+        if isinstance(result, Workspace):
+            self.session.workspace = result
+        self._snapshot = None
+        self.notify(success)
+        self.query_one(CollectionBrowser).show(self.workspace, self.current_ref)
+        return True
+
+    def _op_new_call(self, node: Node | None) -> None:
+        parent = self._container_of(node)
+        if parent is None:
+            self.notify("Create a collection first (C)", severity="warning")
+            return
+
+        def named(name: str | None) -> None:
+            if not name:
+                return
+            made: list[Call] = []
+
+            def op() -> None:
+                made.append(create_call(self.workspace, parent, name))
+
+            if self._run_op(op, f"Created {parent}/{name}"):
+                self._guard_unsaved(lambda: self._open(Node("call", made[0].ref, made[0].path)))
+
+        self.push_screen(PromptScreen(f"New call in {parent}", placeholder="file name"), named)
+
+    def _op_new_folder(self, node: Node | None) -> None:
+        parent = self._container_of(node)
+        if parent is None:
+            self.notify("Create a collection first (C)", severity="warning")
+            return
+
+        def named(name: str | None) -> None:
+            if name:
+                self._run_op(
+                    lambda: create_folder(self.workspace, parent, name), f"Created {parent}/{name}/"
+                )
+
+        self.push_screen(PromptScreen(f"New folder in {parent}", placeholder="folder"), named)
+
+    def _op_new_collection(self, node: Node | None) -> None:
+        def named(name: str | None) -> None:
+            if name:
+                self._run_op(
+                    lambda: create_collection(self.workspace, name), f"Created collection {name}"
+                )
+
+        self.push_screen(PromptScreen("New collection", placeholder="folder name"), named)
+
+    def _op_rename(self, node: Node | None) -> None:
+        if node is None or node.kind == "broken":
+            return
+        current = node.ref.rsplit("/", 1)[-1]
+
+        def named(name: str | None) -> None:
+            if not name or name == current:
+                return
+            if node.kind == "call":
+                if node.ref == self.current_ref and self.dirty:
+                    self.notify("Save or discard the changes first", severity="warning")
+                    return
+                made: list[Call] = []
+
+                def op() -> None:
+                    made.append(rename_call(self.workspace, node.ref, name))
+
+                if self._run_op(op, f"Renamed to {name}") and node.ref == self.current_ref:
+                    self._open(Node("call", made[0].ref, made[0].path))
+            else:
+                if self.dirty:
+                    self.notify("Save or discard the changes first", severity="warning")
+                    return
+                self._run_op(lambda: rename_folder(self.workspace, node.ref, name), "Renamed")
+                if self.current_ref and self.current_ref.startswith(node.ref + "/"):
+                    self._close_call()
+
+        self.push_screen(PromptScreen(f"Rename {node.ref}", current), named)
+
+    def _close_call(self) -> None:
+        self.current_ref = None
+        self.edited = None
+        self.query_one(CallEditor).load(None)
+        self._refresh_titles()
+        self._refresh_variables()
+
+    def _op_duplicate(self, node: Node | None) -> None:
+        if node is None or node.kind != "call":
+            self.notify("Select a call to duplicate", severity="warning")
+            return
+        self._run_op(lambda: duplicate_call(self.workspace, node.ref), "Duplicated")
+
+    def _op_move(self, node: Node | None) -> None:
+        if node is None or node.kind != "call":
+            self.notify("Select a call to move", severity="warning")
+            return
+        here = node.ref.rsplit("/", 1)[0]
+        targets = sorted({*self.workspace.collections, *self.workspace.folders} - {here})
+
+        def chosen(target: str | None) -> None:
+            if not target:
+                return
+            if node.ref == self.current_ref and self.dirty:
+                self.notify("Save or discard the changes first", severity="warning")
+                return
+            made: list[Call] = []
+
+            def op() -> None:
+                made.append(move_call(self.workspace, node.ref, target))
+
+            if self._run_op(op, f"Moved to {target}") and node.ref == self.current_ref:
+                self._open(Node("call", made[0].ref, made[0].path))
+
+        self.push_screen(ChoiceScreen(f"Move {node.ref} to", [(t, t) for t in targets]), chosen)
+
+    def _op_delete(self, node: Node | None) -> None:
+        if node is None or node.kind == "broken":
+            return
+        what = "call" if node.kind == "call" else node.kind
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            if node.kind == "call":
+                self._run_op(lambda: delete_call(self.workspace, node.ref), f"Deleted {node.ref}")
+                if node.ref == self.current_ref:
+                    self._close_call()
+            else:
+                self._run_op(lambda: delete_folder(self.workspace, node.ref), f"Deleted {node.ref}")
+                if self.current_ref and self.current_ref.startswith(node.ref + "/"):
+                    self._close_call()
+
+        detail = (
+            "The file is removed from disk."
+            if node.kind == "call"
+            else ("The folder and every call in it are removed from disk.")
+        )
+        self.push_screen(ConfirmScreen(f"Delete {what} {node.ref}?", detail, "Delete"), confirmed)
+
+    # -- files changed on disk -------------------------------------------------------------
+
+    def _check_files(self) -> None:
+        if self._watching:
+            self._scan_worker()
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _scan_worker(self) -> None:
+        current = snapshot(self.workspace.root)
+        if self._snapshot is None:
+            self._snapshot = current
+            return
+        if current == self._snapshot:
+            return
+        self._snapshot = current
+        fresh = load_workspace(self.workspace.root)
+        self.call_from_thread(self._files_changed, fresh)
+
+    def _files_changed(self, fresh: Workspace) -> None:
+        ref = self.current_ref
+        old_call = self.workspace.calls.get(ref) if ref else None
+        new_call = fresh.calls.get(ref) if ref else None
+        was_dirty = self.dirty
+        self.session.workspace = fresh
+        if ref is not None and old_call != new_call:
+            if new_call is None:
+                self.notify(f"{ref} was removed or broken on disk", severity="warning")
+                if not was_dirty:
+                    self._close_call()
+            elif was_dirty:
+                self._ask_reload(ref)
+            else:
+                self.edited = dataclasses.replace(new_call)
+                self.query_one(CallEditor).load(self.edited)
+                self.notify(f"Reloaded {ref}: it changed on disk")
+        self._refresh_all()
+
+    def _ask_reload(self, ref: str) -> None:
+        def answered(choice: str | None) -> None:
+            if choice == "reload" and ref in self.workspace.calls:
+                self.edited = dataclasses.replace(self.workspace.calls[ref])
+                self.query_one(CallEditor).load(self.edited)
+                self._refresh_all()
+
+        self.push_screen(
+            ChoiceScreen(
+                f"{ref} changed on disk, and you have unsaved edits",
+                [
+                    ("Reload from disk (lose my edits)", "reload"),
+                    ("Keep my edits (saving will refuse until you reload)", "keep"),
+                ],
+            ),
+            answered,
+        )
+
+    def action_reload(self) -> None:
+        self._guard_unsaved(self._reload_now, "reload")
+
+    def _reload_now(self) -> None:
+        self.session.reload()
+        if self.current_ref and self.current_ref in self.workspace.calls:
+            self.edited = dataclasses.replace(self.workspace.calls[self.current_ref])
+            self.query_one(CallEditor).load(self.edited)
+        elif self.current_ref:
+            self._close_call()
+        self._refresh_all()
+        self.notify("Reloaded the workspace")
+
+    # -- keys and commands -----------------------------------------------------------------
+
+    def action_focus_pane(self, pane: str) -> None:
+        targets = {
+            "browser": "#browser-tree",
+            "editor": "#url",
+            "variables": "#environment",
+            "response": "#response-tabs",
+        }
+        if pane == "browser":
+            self.remove_class("hide-browser")
+        if pane == "variables":
+            self.add_class("show-variables")
+        elif pane in ("browser", "editor", "response"):
+            self.remove_class("show-variables")
+        widget = self.query_one(targets[pane])
+        widget.focus()
+
+    def action_toggle_browser(self) -> None:
+        self.toggle_class("hide-browser")
+
+    def action_choose_environment(self) -> None:
+        names = sorted(self.workspace.environments)
+        choices = [("(none)", "")] + [(n, n) for n in names]
+
+        def chosen(name: str | None) -> None:
+            if name is None:
+                return
+            self.session.environment = name or None
+            self.query_one(VariablesForm).set_environments(names, self.session.environment)
+            self._refresh_titles()
+            self._refresh_variables()
+
+        self.push_screen(ChoiceScreen("Environment", choices), chosen)
+
+    def action_help(self) -> None:
+        if isinstance(self.focused, Input | TextArea) and not getattr(
+            self.focused, "read_only", False
+        ):
+            return
+        self.push_screen(HelpScreen(self))
+
+    async def action_quit(self) -> None:
+        def leave() -> None:
+            self.exit(0)
+
+        self._guard_unsaved(leave, "quit")
+
+    async def on_unmount(self) -> None:
+        await self.session.aclose()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in COMMANDS:
+            yield SystemCommand(title, help_text, lambda a=action: self.run_action(a))
+
+
+COMMANDS: list[tuple[str, str, str]] = [
+    ("Send the call", "ctrl+j", "send"),
+    ("Save the call", "ctrl+s", "save"),
+    ("Cancel the send", "escape", "cancel_send"),
+    ("Copy the URL", "resolved, to the clipboard (OSC 52)", "copy_url"),
+    ("Copy as curl", "the call as a curl command, secrets masked", "copy_curl"),
+    ("Copy the response body", "y in the response viewer", "focus_pane('response')"),
+    ("Choose the environment", "f6", "choose_environment"),
+    ("Reload the workspace from disk", "ctrl+r", "reload"),
+    ("Show or hide the browser", "ctrl+b", "toggle_browser"),
+    ("Focus the browser", "f2", "focus_pane('browser')"),
+    ("Focus the editor", "f3", "focus_pane('editor')"),
+    ("Focus the variables", "f4", "focus_pane('variables')"),
+    ("Focus the response", "f5", "focus_pane('response')"),
+    ("Help: all keys", "f1 or ?", "help"),
+]
+
+
+def run_app(root: Path) -> int:
+    """Open the TUI on ``root``; the exit code for the command line."""
+    try:
+        app = CallbenchApp(root)
+    except CallbenchError as error:
+        print(f"callbench: {error}", file=sys.stderr)
+        return 1
+    result = app.run()
+    return result if isinstance(result, int) else 0

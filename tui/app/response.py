@@ -1,0 +1,314 @@
+"""The response viewer: status, time, size, and tabs Body, Tree, Headers, Raw, Request,
+Timing.
+
+Bodies are formatted in a worker thread (orjson for JSON). Up to ``TEXTAREA_LIMIT`` the
+body is shown in a highlighted TextArea; above that in a Line-API TextView that draws
+only what is on screen, so a 50 MB body never freezes the app.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import (
+    ContentSwitcher,
+    DataTable,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+from textual.worker import get_current_worker
+
+from tui.core.body_format import pretty_json
+from tui.core.exchange import Exchange, ResponseData
+
+from .json_tree import JsonTree
+from .text_view import Lines, TextView
+
+TEXTAREA_LIMIT = 1_000_000  # characters
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def human_time(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def status_style(status: int) -> str:
+    if status < 300:
+        return "bold black on green"
+    if status < 400:
+        return "bold black on cyan"
+    if status < 500:
+        return "bold black on yellow"
+    return "bold white on red"
+
+
+def is_text(response: ResponseData) -> bool:
+    kind = response.content_type
+    if kind.startswith("text/") or kind.endswith(("json", "xml", "javascript")):
+        return True
+    if kind in ("", "application/x-www-form-urlencoded"):
+        return b"\x00" not in response.body[:8192]
+    return False
+
+
+class ResponseViewer(Vertical):
+    BINDINGS = [
+        Binding("y", "copy_body", "Copy body"),
+        Binding("s", "save_body", "Save body"),
+        Binding("p", "pager", "Pager"),
+    ]
+
+    class SaveRequested(Message):
+        """The user wants the body written to a file (the app asks where)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.exchange: Exchange | None = None
+        self.formatted = ""
+        self._sending_since: float | None = None
+        self._sending_label = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "No response yet. Select a call and press ctrl+j to send.", id="response-status"
+        )
+        with TabbedContent(id="response-tabs"):
+            with (
+                TabPane("Body", id="tab-body-view"),
+                ContentSwitcher(initial="body-small", id="body-views"),
+            ):
+                yield TextArea("", read_only=True, soft_wrap=False, id="body-small")
+                yield TextView(id="body-large")
+                yield Static("", id="body-binary")
+            with TabPane("Tree", id="tab-tree"):
+                yield JsonTree(id="json-tree")
+            with TabPane("Headers", id="tab-headers-view"):
+                yield DataTable(id="headers-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Raw", id="tab-raw"):
+                yield TextView(id="raw-view")
+            with TabPane("Request", id="tab-request"):
+                yield TextView(id="request-view")
+            with TabPane("Timing", id="tab-timing"), VerticalScroll():
+                yield Static("", id="timing-view")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#headers-table", DataTable)
+        table.add_columns("name", "value")
+        self.set_interval(0.1, self._tick)
+
+    # -- state down -------------------------------------------------------------------
+
+    def show_sending(self, label: str) -> None:
+        self._sending_since = time.perf_counter()
+        self._sending_label = label
+        self._tick()
+
+    def _tick(self) -> None:
+        if self._sending_since is None:
+            return
+        elapsed = time.perf_counter() - self._sending_since
+        frame = SPINNER[int(elapsed * 10) % len(SPINNER)]
+        self._status(
+            Text(f"{frame} Sending {self._sending_label}  {elapsed:.1f} s", style="bold")
+            + Text("   esc cancels", style="dim")
+        )
+
+    def show_message(self, message: str, *, error: bool = True) -> None:
+        self._sending_since = None
+        style = "bold red" if error else "dim"
+        self._status(Text(message, style=style))
+
+    def _status(self, text: Text) -> None:
+        self.query_one("#response-status", Static).update(text)
+
+    def show_exchange(self, exchange: Exchange) -> None:
+        self._sending_since = None
+        self.exchange = exchange
+        response = exchange.response
+        status = Text()
+        status.append(f" {response.status} {response.reason} ", style=status_style(response.status))
+        status.append(f"  {human_time(exchange.timing.total)}", style="bold")
+        status.append(f"  {human_size(response.size)}", style="bold")
+        if response.content_type:
+            status.append(f"  {response.content_type}", style="dim")
+        if exchange.redirects:
+            status.append(f"  {len(exchange.redirects)} redirect(s)", style="dim")
+        self._status(status)
+        self._fill_headers(response)
+        self._fill_timing(exchange)
+        self.query_one("#request-view", TextView).set_text(_request_text(exchange))
+        self.query_one("#body-binary", Static).update("")
+        self._format(exchange)
+
+    def _fill_headers(self, response: ResponseData) -> None:
+        table = self.query_one("#headers-table", DataTable)
+        table.clear()
+        for name, value in response.headers:
+            table.add_row(Text(name, style="bold"), Text(value))
+
+    def _fill_timing(self, exchange: Exchange) -> None:
+        timing = exchange.timing
+        table = Table(box=None, show_header=False, padding=(0, 2))
+        table.add_column("phase", style="bold")
+        table.add_column("time", justify="right")
+        table.add_column("bar")
+        total = max(timing.total, 1e-9)
+        for label, value in (
+            ("connect", timing.connect),
+            ("TLS", timing.tls),
+            ("send", timing.send),
+            ("wait (server)", timing.wait),
+            ("download", timing.download),
+        ):
+            if value is None:
+                table.add_row(label, "—", "")
+                continue
+            bar = "█" * max(1, round(40 * value / total))
+            table.add_row(label, human_time(value), Text(bar, style="cyan"))
+        table.add_row("first byte", human_time(timing.ttfb), "")
+        table.add_row("total", human_time(timing.total), "")
+        self.query_one("#timing-view", Static).update(table)
+
+    @work(thread=True, exclusive=True, group="format")
+    def _format(self, exchange: Exchange) -> None:
+        """Pretty-print and split lines off the UI thread; hand results back."""
+        response = exchange.response
+        worker = get_current_worker()
+        document: Any = None
+        text: str | None = None
+        is_json = False
+        if response.is_json or response.content_type == "":
+            pretty = pretty_json(response.body)
+            if pretty is not None:
+                text, is_json = pretty, True
+                try:
+                    document = orjson.loads(response.body)
+                except orjson.JSONDecodeError:
+                    document = None
+        if text is None and is_text(response):
+            text = response.text
+        raw = Lines(_raw_text(exchange))
+        lines = Lines(text) if text is not None and len(text) > TEXTAREA_LIMIT else None
+        if worker.is_cancelled:
+            return
+        self.app.call_from_thread(self._show_body, exchange, text, lines, is_json, document, raw)
+
+    def _show_body(
+        self,
+        exchange: Exchange,
+        text: str | None,
+        lines: Lines | None,
+        is_json: bool,
+        document: Any,
+        raw: Lines,
+    ) -> None:
+        if exchange is not self.exchange:
+            return
+        self.formatted = text or ""
+        switcher = self.query_one("#body-views", ContentSwitcher)
+        if text is None:
+            response = exchange.response
+            self.query_one("#body-binary", Static).update(
+                Text(
+                    f"Binary body: {human_size(response.size)} of "
+                    f"{response.content_type or 'unknown type'}.\n"
+                    "s saves it to a file, p opens it in $PAGER.",
+                    style="dim",
+                )
+            )
+            switcher.current = "body-binary"
+        elif lines is not None:
+            self.query_one("#body-large", TextView).set_lines(lines, highlight_json=is_json)
+            switcher.current = "body-large"
+        else:
+            area = self.query_one("#body-small", TextArea)
+            area.language = "json" if is_json else None
+            area.load_text(text)
+            switcher.current = "body-small"
+        tree = self.query_one("#json-tree", JsonTree)
+        if document is not None:
+            tree.show(document)
+        else:
+            tree.clear()
+            tree.root.set_label(Text("(not JSON)", style="dim"))
+        self.query_one("#raw-view", TextView).set_lines(raw)
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_copy_body(self) -> None:
+        if self.exchange is None:
+            return
+        self.app.copy_to_clipboard(self.formatted or self.exchange.response.text)
+        self.notify("Body copied to the clipboard")
+
+    def action_save_body(self) -> None:
+        if self.exchange is not None:
+            self.post_message(self.SaveRequested())
+
+    def action_pager(self) -> None:
+        if self.exchange is None:
+            return
+        pager = os.environ.get("PAGER") or "less -R"
+        body = self.formatted.encode() if self.formatted else self.exchange.response.body
+        with tempfile.NamedTemporaryFile(delete=False, suffix=".txt") as handle:
+            handle.write(body)
+            path = Path(handle.name)
+        try:
+            try:
+                with self.app.suspend():
+                    subprocess.call([*shlex.split(pager), str(path)])
+            except Exception:
+                subprocess.call([*shlex.split(pager), str(path)])
+        finally:
+            path.unlink(missing_ok=True)
+
+    @on(TabbedContent.TabActivated, "#response-tabs")
+    def _tab(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+
+
+def _raw_text(exchange: Exchange) -> str:
+    response = exchange.response
+    head = [f"{response.http_version} {response.status} {response.reason}"]
+    head += [f"{k}: {v}" for k, v in response.headers]
+    body = response.text if is_text(response) else f"<{response.size} bytes of binary data>"
+    return "\n".join(head) + "\n\n" + body
+
+
+def _request_text(exchange: Exchange) -> str:
+    request = exchange.request
+    from tui.core.redact import redact_text
+
+    lines = [f"{request.method} {request.url}"]
+    lines += [f"{k}: {v}" for k, v in request.headers]
+    text = "\n".join(lines)
+    if request.body:
+        text += "\n\n" + request.body.decode("utf-8", errors="replace")
+    if exchange.redirects:
+        text += "\n\nRedirects:\n" + "\n".join(f"  {s} {u}" for s, u in exchange.redirects)
+    return redact_text(text, exchange.secrets)
