@@ -66,6 +66,8 @@ class CallbenchApp(App[int]):
         Binding("f5", "focus_pane('response')", "Response", show=False),
         Binding("f6", "choose_environment", "Environment"),
         Binding("ctrl+b", "toggle_browser", "Browser on/off", show=False),
+        Binding("f7", "maximize_pane", "Maximize pane", show=False),
+        Binding("ctrl+l", "focus_pane('editor')", "URL", show=False),
         Binding("ctrl+r", "reload", "Reload files", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -215,6 +217,7 @@ class CallbenchApp(App[int]):
         self.current_ref = call.ref
         self.edited = dataclasses.replace(call)
         editor.load(self.edited)
+        self.query_one(CollectionBrowser).select(call.ref)
         self._refresh_titles()
         self._refresh_variables()
 
@@ -608,7 +611,7 @@ class CallbenchApp(App[int]):
             "browser": "#browser-tree",
             "editor": "#url",
             "variables": "#environment",
-            "response": "#response-tabs",
+            "response": "#response-tabs Tabs",
         }
         if pane == "browser":
             self.remove_class("hide-browser")
@@ -618,6 +621,18 @@ class CallbenchApp(App[int]):
             self.remove_class("show-variables")
         widget = self.query_one(targets[pane])
         widget.focus()
+
+    def action_maximize_pane(self) -> None:
+        """Give the focused pane the whole screen, or put it back."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        focused = self.focused
+        for pane_id in ("browser", "editor", "variables", "response"):
+            pane = self.query_one(f"#{pane_id}")
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                self.screen.maximize(pane, container=False)
+                return
 
     def action_toggle_browser(self) -> None:
         self.toggle_class("hide-browser")
@@ -668,6 +683,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Choose the environment", "f6", "choose_environment"),
     ("Reload the workspace from disk", "ctrl+r", "reload"),
     ("Show or hide the browser", "ctrl+b", "toggle_browser"),
+    ("Maximize the focused pane", "f7 (again to restore)", "maximize_pane"),
     ("Focus the browser", "f2", "focus_pane('browser')"),
     ("Focus the editor", "f3", "focus_pane('editor')"),
     ("Focus the variables", "f4", "focus_pane('variables')"),

@@ -132,7 +132,8 @@ class CollectionBrowser(Vertical):
         for path in broken_by_parent.get("", []):
             tree.root.add_leaf(Text(f"⚠ {path.name}", style="bold red"), Node("broken", "", path))
         if cursor is not None:
-            tree.move_cursor(cursor)
+            # Lines of new nodes are laid out on the next refresh.
+            self.call_after_refresh(tree.move_cursor, cursor)
 
     def _holds_selection(self, ref: str) -> bool:
         return self.selected_ref is not None and self.selected_ref.startswith(ref + "/")
@@ -198,7 +199,7 @@ class CollectionBrowser(Vertical):
         tree = self.tree_widget
         tree.focus()
         for node in _walk(tree.root):
-            if node.data is not None and node.data.kind == "call":
+            if node.data is not None and node.data.kind in ("call", "broken"):
                 tree.move_cursor(node)
                 break
 
@@ -219,6 +220,27 @@ class CollectionBrowser(Vertical):
         if node is not None and node.kind in ("call", "broken"):
             self.selected_ref = node.ref
             self.post_message(self.CallSelected(node))
+
+    def select(self, ref: str) -> None:
+        """Put the cursor on ``ref`` (opening its folders) without posting anything.
+
+        A filter that hides ``ref`` is cleared, so the cursor never points elsewhere."""
+        self.selected_ref = ref
+        tree = self.tree_widget
+        for node in _walk(tree.root):
+            if node.data is not None and node.data.ref == ref:
+                parent = node.parent
+                while parent is not None:
+                    parent.expand()
+                    parent = parent.parent
+                self.call_after_refresh(tree.move_cursor, node)
+                return
+        if self.filter_text and self.workspace is not None:
+            self.filter_text = ""
+            with self.prevent(Input.Changed):
+                self.query_one("#browser-filter", Input).value = ""
+            self.show(self.workspace)
+            self.select(ref)
 
     def cursor_node(self) -> Node | None:
         node = self.tree_widget.cursor_node

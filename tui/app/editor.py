@@ -52,8 +52,7 @@ _OPTION_INPUTS = ("timeout", "verify", "proxy", "cert", "key", "key_password", "
 
 class CallEditor(Vertical):
     BINDINGS = [
-        Binding("ctrl+e", "external_editor", "Body in $EDITOR"),
-        Binding("ctrl+l", "focus_url", "URL", show=False),
+        Binding("ctrl+o", "external_editor", "Body in $EDITOR"),
     ]
 
     class Changed(Message):

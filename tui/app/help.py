@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from .browser import BrowserTree
 from .editor import CallEditor
+from .json_tree import JsonTree
 from .params_table import ParamsDataTable
 from .response import ResponseViewer
 
@@ -23,6 +24,7 @@ SECTIONS: list[tuple[str, type[DOMNode]]] = [
     ("Editor", CallEditor),
     ("Query, headers and form tables", ParamsDataTable),
     ("Response viewer", ResponseViewer),
+    ("Response tree", JsonTree),
 ]
 
 
@@ -49,7 +51,6 @@ def key_table(app: App[Any]) -> Table:
     table.add_row("ctrl+p", "command palette: every action by name")
     table.add_row("tab / shift+tab", "move between fields")
     table.add_row("enter (browser)", "open the call")
-    table.add_row("ctrl+l (editor)", "jump to the URL")
     return table
 
 

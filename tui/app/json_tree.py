@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -46,6 +48,11 @@ def _child_path(parent: str, key: str | int) -> str:
 
 
 class JsonTree(Tree[JsonNode]):
+    BINDINGS = [
+        Binding("y", "copy_value", "Copy value"),
+        Binding("Y", "copy_path", "Copy path"),
+    ]
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("$", id=id)
         self.guide_depth = 2
@@ -89,6 +96,25 @@ class JsonTree(Tree[JsonNode]):
                 Text(f"… {total - data.loaded} more (enter)", style="italic dim"),
                 JsonNode(None, data.path, more=True),
             )
+
+    def action_copy_value(self) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None or node.data.more:
+            return
+        value = node.data.value
+        text = (
+            value
+            if isinstance(value, str)
+            else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+        )
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the value of {node.data.path}")
+
+    def action_copy_path(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.data is not None:
+            self.app.copy_to_clipboard(node.data.path)
+            self.notify(f"Copied {node.data.path}")
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[JsonNode]) -> None:
         data = event.node.data

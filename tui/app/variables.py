@@ -66,10 +66,6 @@ def _validators(row: VariableRow, root: Path) -> list[Validator]:
     return []
 
 
-def _safe_id(name: str) -> str:
-    return "var-" + "".join(c if c.isalnum() or c in "_-" else f"_{ord(c):x}_" for c in name)
-
-
 class VariablesForm(Vertical):
     class ValueChanged(Message):
         def __init__(self, name: str, value: Any) -> None:
@@ -89,6 +85,7 @@ class VariablesForm(Vertical):
         self._names: list[str] = []
         self._environments: list[str] = []
         self._active: str | None = None
+        self._boxes: dict[str, Vertical] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="env-line"):
@@ -119,6 +116,7 @@ class VariablesForm(Vertical):
         container = self.query_one("#variable-rows", VerticalScroll)
         if names != self._names:
             self._names = names
+            self._boxes = {}
             container.remove_children()
             widgets: list[Widget] = [self._row_widget(row, typed.get(row.name)) for row in rows]
             if not widgets:
@@ -129,7 +127,8 @@ class VariablesForm(Vertical):
                 self._update_info(row)
 
     def _row_widget(self, row: VariableRow, typed: Any) -> Vertical:
-        box = Vertical(classes="variable", id=_safe_id(row.name))
+        box = Vertical(classes="variable")
+        self._boxes[row.name] = box
         value_widget: Input | Switch
         if row.type == "boolean":
             current = typed if isinstance(typed, bool) else bool(row.value)
@@ -182,11 +181,16 @@ class VariablesForm(Vertical):
         return info
 
     def _update_info(self, row: VariableRow) -> None:
-        try:
-            box = self.query_one(f"#{_safe_id(row.name)}", Vertical)
-        except Exception:
-            return
-        box.query_one(".var-info", Static).update(self._info(row))
+        box = self._boxes.get(row.name)
+        if box is not None and box.is_mounted:
+            box.query_one(".var-info", Static).update(self._info(row))
+
+    def input_for(self, name: str) -> Input | Switch:
+        """The widget that edits ``name`` (for tests and focus)."""
+        return self._boxes[name].query_one(".var-input", Widget)  # type: ignore[return-value]
+
+    def info_for(self, name: str) -> Static:
+        return self._boxes[name].query_one(".var-info", Static)
 
     @on(Input.Changed, ".var-input")
     def _typed(self, event: Input.Changed) -> None:
