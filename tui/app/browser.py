@@ -121,7 +121,7 @@ class CollectionBrowser(Vertical):
             collection = workspace.collections[name]
             label = Text(collection.title, style="bold")
             node = tree.root.add(label, Node("collection", name, collection.path))
-            found = self._fill(node, name, workspace, needle, broken_by_parent)
+            found = self._fill(node, name, workspace, needle, broken_by_parent, expand_all)
             if needle and not found and needle not in collection.title.lower():
                 node.remove()
                 continue
@@ -151,6 +151,7 @@ class CollectionBrowser(Vertical):
         workspace: Workspace,
         needle: str,
         broken: dict[str, list[Path]],
+        expand_all: bool = False,
     ) -> bool:
         """Add the folders and calls directly under ``ref``; True if any call matched."""
         prefix = ref + "/"
@@ -161,9 +162,9 @@ class CollectionBrowser(Vertical):
         found = False
         for folder in folders:
             child = node.add(Text(folder.rsplit("/", 1)[1] + "/"), Node("folder", folder))
-            if self._fill(child, folder, workspace, needle, broken):
+            if self._fill(child, folder, workspace, needle, broken, expand_all):
                 found = True
-                if needle or self._holds_selection(folder):
+                if needle or expand_all or self._holds_selection(folder):
                     child.expand()
             elif needle:
                 child.remove()

@@ -53,6 +53,11 @@ _OPTION_INPUTS = ("timeout", "verify", "proxy", "cert", "key", "key_password", "
 class CallEditor(Vertical):
     BINDINGS = [
         Binding("ctrl+o", "external_editor", "Body in $EDITOR"),
+        Binding("alt+q", "show_tab('tab-query')", "Query tab", show=False),
+        Binding("alt+h", "show_tab('tab-headers')", "Headers tab", show=False),
+        Binding("alt+b", "show_tab('tab-body')", "Body tab", show=False),
+        Binding("alt+o", "show_tab('tab-options')", "Options tab", show=False),
+        Binding("alt+d", "show_tab('tab-description')", "Description tab", show=False),
     ]
 
     class Changed(Message):
@@ -314,6 +319,14 @@ class CallEditor(Vertical):
 
     def action_focus_url(self) -> None:
         self.query_one("#url", Input).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        """Open a tab and put the cursor in it."""
+        self.query_one("#editor-tabs", TabbedContent).active = tab
+        pane = self.query_one(f"#{tab}", TabPane)
+        focusable = [w for w in pane.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
 
     def action_external_editor(self) -> None:
         """Edit the body in $EDITOR (or $VISUAL, else vi) and read it back."""
