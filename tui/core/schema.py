@@ -58,6 +58,9 @@ _TYPE_NAMES = {
 }
 
 
+_MISSING: Any = object()
+
+
 class Reader:
     """Reads one table of a file, remembering where it is for error messages."""
 
@@ -82,9 +85,12 @@ class Reader:
 
     def get(self, key: str, kinds: tuple[type, ...], default: T) -> Any | T:
         self.seen.add(key)
-        if key not in self.data:
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING:
             return default
-        value = self.data[key]
+        kind = type(value)  # the parser gives exact types: a cheap test first
+        if kind in kinds or (kind is int and float in kinds):
+            return value
         if not _is_kind(value, kinds):
             wanted = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
             self.fail(key, f"must be {wanted}, not {_describe(value)}")

@@ -7,11 +7,11 @@ before it replaces anything.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import toml_read
 from .errors import CallbenchError, FileProblem
 from .models import Call, Collection, Environment, TomlDict
 from .schema import parse_call, parse_collection, parse_environment
@@ -95,8 +95,8 @@ def _verify(
 ) -> None:
     """What we write must load back as the same model, or nothing is written."""
     try:
-        loaded = parse(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, FileProblem) as error:
+        loaded = parse(toml_read.loads(text))
+    except (toml_read.TOMLDecodeError, FileProblem) as error:
         raise CallbenchError(f"{path}: not saved, the result would not load: {error}") from None
     if loaded != model:
         raise CallbenchError(f"{path}: not saved, the result would not load back the same")

@@ -8,7 +8,6 @@ there is an error to report, so it never slows down loading.
 from __future__ import annotations
 
 import re
-import tomllib
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-.\s"']+?)\s*=""")
@@ -58,7 +57,7 @@ def _locate_exact(text: str, key_path: list[str]) -> int | None:
     return None
 
 
-def syntax_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, int | None, str]:
+def syntax_position(error: ValueError) -> tuple[int | None, int | None, str]:
     """Line, column and the bare message of a tomllib syntax error."""
     message = str(error)
     match = _SYNTAX_POSITION.search(message)

@@ -1,6 +1,6 @@
 """Load a workspace folder: collections, calls, environments and settings.
 
-Every file is read with tomllib and validated; a file that fails is recorded in
+Every file is read with tomllib (or its compiled twin, tomli) and validated; a file that fails is recorded in
 ``Workspace.problems`` and the rest still loads. A fingerprint of each file as loaded is
 kept so that a save can tell whether someone else changed the file meanwhile.
 """
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import toml_read
 from .errors import FileProblem, WorkspaceError
+from .load_cache import MIN_FILES, LoadCache, no_gc
 from .models import Call, Collection, Environment, Settings
 from .schema import parse_call, parse_collection, parse_environment, parse_settings
 from .toml_location import syntax_position
@@ -105,21 +106,33 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str, bytes]:
         bad_line = raw[: error.start].count(b"\n") + 1
         raise FileProblem(path, "is not valid UTF-8", line=bad_line) from None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+        data = toml_read.loads(text)
+    except toml_read.TOMLDecodeError as error:
         line, column, message = syntax_position(error)
         raise FileProblem(path, f"TOML syntax: {message}", line=line, column=column) from None
     return data, text, raw
 
 
-def load_workspace(root: Path | str) -> Workspace:
+def load_workspace(root: Path | str, *, use_cache: bool = True) -> Workspace:
+    """Load every file of the workspace at ``root``.
+
+    Call files are listed first; a workspace with ``MIN_FILES`` of them or more takes
+    unchanged ones from the load cache (see load_cache.py) instead of parsing them.
+    """
     workspace = Workspace(Path(root).resolve())
     if not workspace.root.is_dir():
         raise WorkspaceError(f"workspace folder {workspace.root} does not exist")
+    with no_gc():  # thousands of new objects, none of them garbage: skip the GC passes
+        _load_all(workspace, use_cache)
+    return workspace
+
+
+def _load_all(workspace: Workspace, use_cache: bool) -> None:
     settings = _load(workspace, workspace.root / SETTINGS_FILE, parse_settings, optional=True)
     if settings is not None:
         workspace.settings = settings
     _load_environments(workspace)
+    found: list[tuple[str, str]] = []  # (path, ref) of every call file
     with os.scandir(workspace.root) as entries:
         folders = sorted(
             (e for e in entries if e.is_dir() and not _hidden(e.name)), key=lambda e: e.name
@@ -135,8 +148,14 @@ def load_workspace(root: Path | str) -> Workspace:
         workspace.collections[entry.name] = collection or Collection(
             entry.name, path=Path(entry.path)
         )
-        _load_folder(workspace, Path(entry.path), entry.name)
-    return workspace
+        _list_folder(workspace, entry.path, entry.name, found)
+    cache = LoadCache.open(workspace.root) if use_cache and len(found) >= MIN_FILES else None
+    for path, ref in found:
+        call = _load(workspace, Path(path), partial(_call, ref=ref), cache=cache, key=path)
+        if call is not None:
+            workspace.calls[ref] = call
+    if cache is not None:
+        cache.save()
 
 
 def _hidden(name: str) -> bool:
@@ -153,7 +172,8 @@ def _load_environments(workspace: Workspace) -> None:
             workspace.environments[environment.name] = environment
 
 
-def _load_folder(workspace: Workspace, folder: Path, ref: str) -> None:
+def _list_folder(workspace: Workspace, folder: str, ref: str, found: list[tuple[str, str]]) -> None:
+    """Record sub-folders and add ``(path, ref)`` of each call file, in name order."""
     with os.scandir(folder) as scan:
         entries = sorted(scan, key=lambda e: e.name)
     for entry in entries:
@@ -162,12 +182,9 @@ def _load_folder(workspace: Workspace, folder: Path, ref: str) -> None:
         if entry.is_dir():
             sub_ref = f"{ref}/{entry.name}"
             workspace.folders.add(sub_ref)
-            _load_folder(workspace, Path(entry.path), sub_ref)
+            _list_folder(workspace, entry.path, sub_ref, found)
         elif entry.name.endswith(".toml") and entry.name != COLLECTION_FILE:
-            call_ref = f"{ref}/{entry.name[:-5]}"
-            call = _load(workspace, Path(entry.path), partial(_call, ref=call_ref))
-            if call is not None:
-                workspace.calls[call_ref] = call
+            found.append((entry.path, f"{ref}/{entry.name[:-5]}"))
 
 
 def _collection(data: dict[str, Any], path: Path, text: str, ref: str) -> Collection:
@@ -188,13 +205,28 @@ def _load(
     parse: Callable[[dict[str, Any], Path, str], T],
     *,
     optional: bool = False,
+    cache: LoadCache | None = None,
+    key: str = "",
 ) -> T | None:
     if optional and not path.is_file():
         return None
+    stat = None
+    if cache is not None:
+        try:
+            stat = os.stat(key)
+        except OSError:
+            stat = None
+        cached = cache.get(key, stat, path) if stat is not None else None
+        if cached is not None:
+            workspace.fingerprints[path], model = cached
+            return model  # type: ignore[no-any-return]
     try:
         data, text, raw = read_toml(path)
         workspace.fingerprints[path] = fingerprint(raw)
-        return parse(data, path, text)
+        model = parse(data, path, text)
     except FileProblem as problem:
         workspace.problems[path] = problem
         return None
+    if cache is not None and stat is not None:
+        cache.put(key, stat, workspace.fingerprints[path], model)
+    return model
