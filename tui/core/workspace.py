@@ -1,7 +1,7 @@
 """Load a workspace folder: collections, calls, environments and settings.
 
-Every file is read with tomllib (or its compiled twin, tomli) and validated; a file that fails is recorded in
-``Workspace.problems`` and the rest still loads. A fingerprint of each file as loaded is
+Every file is read with tomllib (or its compiled twin, tomli) and validated; a file
+that fails is recorded in ``Workspace.problems`` and the rest still loads. A fingerprint of each file as loaded is
 kept so that a save can tell whether someone else changed the file meanwhile.
 """
 
