@@ -1,8 +1,9 @@
 """Load a workspace folder: collections, calls, environments and settings.
 
 Every file is read with tomllib (or its compiled twin, tomli) and validated; a file
-that fails is recorded in ``Workspace.problems`` and the rest still loads. A fingerprint of each file as loaded is
-kept so that a save can tell whether someone else changed the file meanwhile.
+that fails is recorded in ``Workspace.problems`` and the rest still loads. A fingerprint
+of each file as loaded is kept so that a save can tell whether someone else changed the
+file meanwhile.
 """
 
 from __future__ import annotations
