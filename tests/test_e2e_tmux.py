@@ -101,9 +101,9 @@ def test_open_send_and_read_the_response_in_tmux(
     env["TERM"] = "xterm-256color"
     assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     tmux.start(f"env -i {assignments} {shlex.quote(callbench)} {shlex.quote(str(root))}")
-    tmux.wait_for("Items")  # the tree is drawn, so the app takes keys
-    time.sleep(0.3)
-    tmux.keys("/", "Items", "Enter", "Enter")
+    tmux.wait_for("Items")  # the first frame: the workspace is shown
+    tmux.wait_for("Description")  # the editor is mounted: the whole workbench takes keys
+    tmux.keys("/", *"Items", "Enter", "Enter")
     tmux.wait_for("/items")
     tmux.keys("C-j")
     tmux.wait_for("200 OK")

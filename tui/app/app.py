@@ -12,41 +12,33 @@ import dataclasses
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, TextArea
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input
 
-from tui.core.curl import to_curl
 from tui.core.errors import CallbenchError, TransportError
 from tui.core.models import Call
-from tui.core.session import Session
-from tui.core.store import ConflictError, save_call
 from tui.core.workspace import Workspace, load_workspace
-from tui.core.workspace_ops import (
-    create_call,
-    create_collection,
-    create_folder,
-    delete_call,
-    delete_folder,
-    duplicate_call,
-    move_call,
-    rename_call,
-    rename_folder,
-)
 
 from .browser import CollectionBrowser, Node
 from .dialogs import ChoiceScreen, ConfirmScreen, PromptScreen
-from .editor import CallEditor
 from .file_watch import Snapshot, snapshot
-from .help import HelpScreen
-from .response import ResponseViewer
-from .variables import VariablesForm
+
+if TYPE_CHECKING:
+    # The panes and the sending machinery are imported after the first frame is drawn
+    # (see _mount_panes): the workbench shows the workspace at once.
+    from tui.core.session import Session
+
+    from .editor import CallEditor
+    from .response import ResponseViewer
+    from .variables import VariablesForm
 
 NARROW_WIDTH = 110
 
@@ -74,8 +66,10 @@ class CallbenchApp(App[int]):
 
     def __init__(self, root: Path) -> None:
         super().__init__()
-        self.session = Session.open(root)
+        self._workspace = load_workspace(root)
+        self._session: Session | None = None
         self.current_ref: str | None = None
+        self._pending: Node | None = None
         self.edited: Call | None = None
         self._snapshot: Snapshot | None = None
         self._watching = True
@@ -87,25 +81,48 @@ class CallbenchApp(App[int]):
         with Horizontal(id="panes"):
             yield CollectionBrowser(id="browser")
             with Vertical(id="main"):
-                yield CallEditor(id="editor")
-                yield ResponseViewer(id="response")
-            yield VariablesForm(id="variables")
+                yield Container(id="editor-pane", classes="pane")
+                yield Container(id="response-pane", classes="pane")
+            yield Container(id="variables-pane", classes="pane")
         yield Footer()
 
     @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the workbench panes are not mounted yet")
+        return self._session
+
+    @property
+    def ready(self) -> bool:
+        """The panes are mounted and the session is open (shortly after the first frame)."""
+        return self._session is not None
+
+    @property
     def workspace(self) -> Workspace:
-        return self.session.workspace
+        return self._session.workspace if self._session is not None else self._workspace
+
+    @property
+    def editor(self) -> CallEditor:
+        return self.query_one("#editor")  # type: ignore[return-value]
+
+    @property
+    def viewer(self) -> ResponseViewer:
+        return self.query_one("#response")  # type: ignore[return-value]
+
+    @property
+    def form(self) -> VariablesForm:
+        return self.query_one("#variables")  # type: ignore[return-value]
 
     def on_mount(self) -> None:
         for selector, title in (
             ("#browser", "Collections  f2"),
-            ("#editor", "Call  f3"),
-            ("#variables", "Variables  f4"),
-            ("#response", "Response  f5"),
+            ("#editor-pane", "Call  f3"),
+            ("#variables-pane", "Variables  f4"),
+            ("#response-pane", "Response  f5"),
         ):
             self.query_one(selector).border_title = title
-        self.query_one(CallEditor).load(None)
-        self._refresh_all()
+        self.query_one(CollectionBrowser).show(self.workspace)
+        self._refresh_titles()
         self._apply_width(self.size.width)
         self.query_one("#browser-tree").focus()
         problems = len(self.workspace.problems)
@@ -116,6 +133,31 @@ class CallbenchApp(App[int]):
             )
         self.set_interval(2.0, self._check_files)
 
+    def on_ready(self) -> None:
+        # In a worker, not in this handler: the app keeps taking keys while panes mount.
+        self.run_worker(self._mount_panes(), name="mount panes", exclusive=True)
+
+    async def _mount_panes(self) -> None:
+        """Import and mount the editor, response viewer and variables form."""
+        from tui.core.session import Session
+
+        from .editor import CallEditor
+        from .response import ResponseViewer
+        from .variables import VariablesForm
+
+        environment = self.workspace.settings.default_environment or None
+        if environment not in self.workspace.environments:
+            environment = None
+        await self.query_one("#editor-pane").mount(CallEditor(id="editor"))
+        await self.query_one("#response-pane").mount(ResponseViewer(id="response"))
+        await self.query_one("#variables-pane").mount(VariablesForm(id="variables"))
+        self.editor.load(None)
+        self._session = Session(self._workspace, environment)
+        self._refresh_all()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._open(pending)
+
     def on_resize(self) -> None:
         self._apply_width(self.size.width)
 
@@ -124,23 +166,29 @@ class CallbenchApp(App[int]):
 
     def _refresh_all(self) -> None:
         self.query_one(CollectionBrowser).show(self.workspace, self.current_ref)
-        form = self.query_one(VariablesForm)
+        form = self.form
         form.set_environments(sorted(self.workspace.environments), self.session.environment)
         self._refresh_titles()
         self._refresh_variables()
 
     def _refresh_titles(self) -> None:
         self.title = f"callbench · {self.workspace.name}"
-        env = self.session.environment or "no environment"
+        env = (self.session.environment if self.ready else self._default_env()) or (
+            "no environment"
+        )
         parts = [f"env: {env}"]
         if self.current_ref:
             parts.append(self.current_ref + (" ● modified" if self.dirty else ""))
         self.sub_title = "  ·  ".join(parts)
 
+    def _default_env(self) -> str | None:
+        name = self.workspace.settings.default_environment
+        return name if name in self.workspace.environments else None
+
     def _refresh_variables(self) -> None:
-        form = self.query_one(VariablesForm)
+        form = self.form
         call = self.edited
-        editor = self.query_one(CallEditor)
+        editor = self.editor
         if call is None:
             form.show([], self.workspace.root, {})
             return
@@ -164,9 +212,11 @@ class CallbenchApp(App[int]):
 
     # -- selecting and editing -------------------------------------------------------------
 
-    @on(CollectionBrowser.CallSelected)
-    def _call_selected(self, event: CollectionBrowser.CallSelected) -> None:
+    def on_collection_browser_call_selected(self, event: CollectionBrowser.CallSelected) -> None:
         node = event.node
+        if not self.ready:
+            self._pending = node  # opened as soon as the panes are mounted
+            return
         if node.ref == self.current_ref:
             self.query_one("#url", Input).focus()
             return
@@ -198,14 +248,14 @@ class CallbenchApp(App[int]):
         )
 
     def _open(self, node: Node) -> None:
-        editor = self.query_one(CallEditor)
+        editor = self.editor
         if node.kind == "broken":
             problem = self.workspace.problems.get(node.path) if node.path else None
             self.current_ref = None
             self.edited = None
             editor.load(None)
             message = str(problem) if problem else "this file could not be loaded"
-            self.query_one(ResponseViewer).show_message(
+            self.viewer.show_message(
                 f"⚠ {message}\nFix the file by hand; callbench never overwrites a broken file."
             )
             self._refresh_titles()
@@ -221,21 +271,20 @@ class CallbenchApp(App[int]):
         self._refresh_titles()
         self._refresh_variables()
 
-    @on(CallEditor.Changed)
-    def _edited(self, event: CallEditor.Changed) -> None:
+    def on_call_editor_changed(self, event: CallEditor.Changed) -> None:
         self.edited = event.call
         self._refresh_titles()
         self._refresh_variables()
 
-    @on(VariablesForm.ValueChanged)
-    def _value_changed(self, event: VariablesForm.ValueChanged) -> None:
+    def on_variables_form_value_changed(self, event: VariablesForm.ValueChanged) -> None:
         if self.current_ref is None:
             return
         self.session.set_value(self.current_ref, event.name, event.value)
         self._refresh_variables()
 
-    @on(VariablesForm.EnvironmentChanged)
-    def _environment_changed(self, event: VariablesForm.EnvironmentChanged) -> None:
+    def on_variables_form_environment_changed(
+        self, event: VariablesForm.EnvironmentChanged
+    ) -> None:
         self.session.environment = event.environment
         self._refresh_titles()
         self._refresh_variables()
@@ -252,6 +301,8 @@ class CallbenchApp(App[int]):
     def _save(self) -> bool:
         if self.edited is None:
             return False
+        from tui.core.store import ConflictError, save_call
+
         try:
             save_call(self.workspace, dataclasses.replace(self.edited))
         except ConflictError as error:
@@ -267,8 +318,7 @@ class CallbenchApp(App[int]):
 
     # -- sending ---------------------------------------------------------------------------
 
-    @on(CallEditor.SendPressed)
-    def _send_pressed(self) -> None:
+    def on_call_editor_send_pressed(self) -> None:
         self.action_send()
 
     def action_send(self) -> None:
@@ -279,7 +329,7 @@ class CallbenchApp(App[int]):
         try:
             prepared = self.session.prepare(call)
         except CallbenchError as error:
-            self.query_one(ResponseViewer).show_message(f"✗ Not sent: {error}")
+            self.viewer.show_message(f"✗ Not sent: {error}")
             return
         label = f"{call.method} {prepared.request.url}"
         if call.use_as == "action":
@@ -298,12 +348,12 @@ class CallbenchApp(App[int]):
         self._send(call, label)
 
     def _send(self, call: Call, label: str) -> None:
-        self.query_one(ResponseViewer).show_sending(label)
+        self.viewer.show_sending(label)
         self._send_worker(call)
 
     @work(exclusive=True, group="send", exit_on_error=False)
     async def _send_worker(self, call: Call) -> None:
-        viewer = self.query_one(ResponseViewer)
+        viewer = self.viewer
         try:
             exchange = await self.session.send(call)
         except asyncio.CancelledError:
@@ -322,21 +372,20 @@ class CallbenchApp(App[int]):
         workers = [w for w in self.workers if w.group == "send" and w.is_running]
         if workers:
             self.workers.cancel_group(self, "send")
-            self.query_one(ResponseViewer).show_message("Cancelled.", error=False)
-        elif isinstance(self.focused, Input | TextArea):
+            self.viewer.show_message("Cancelled.", error=False)
+        elif _typing(self.focused):
             self.query_one("#browser-tree").focus()
 
     # -- response actions ------------------------------------------------------------------
 
-    @on(ResponseViewer.SaveRequested)
-    def _save_body(self) -> None:
-        viewer = self.query_one(ResponseViewer)
+    def on_response_viewer_save_requested(self) -> None:
+        viewer = self.viewer
         exchange = viewer.exchange
         if exchange is None:
             return
         stem = (self.current_ref or "response").replace("/", "-")
         suffix = ".json" if exchange.response.is_json else ".txt"
-        if not exchange.response.is_json and not viewer.formatted:
+        if not exchange.response.is_json and not viewer.formatted and viewer.big is None:
             suffix = ".bin"
 
         def chosen(path_text: str | None) -> None:
@@ -346,7 +395,7 @@ class CallbenchApp(App[int]):
             if path.exists():
                 self.notify(f"{path} exists; choose another name", severity="error")
                 return
-            data = viewer.formatted.encode() if viewer.formatted else exchange.response.body
+            data = viewer.body_to_save()
             try:
                 path.write_bytes(data)
             except OSError as error:
@@ -369,6 +418,8 @@ class CallbenchApp(App[int]):
     def action_copy_curl(self) -> None:
         if self.edited is None:
             return
+        from tui.core.curl import to_curl
+
         try:
             command = to_curl(self.session.prepare(self.edited))
         except CallbenchError as error:
@@ -379,8 +430,11 @@ class CallbenchApp(App[int]):
 
     # -- workspace changes from the browser ------------------------------------------------
 
-    @on(CollectionBrowser.ActionRequested)
-    def _browser_action(self, event: CollectionBrowser.ActionRequested) -> None:
+    def on_collection_browser_action_requested(
+        self, event: CollectionBrowser.ActionRequested
+    ) -> None:
+        if not self.ready:
+            return
         handler = getattr(self, f"_op_{event.action}", None)
         if handler is not None:
             handler(event.node)
@@ -406,6 +460,8 @@ class CallbenchApp(App[int]):
         return True
 
     def _op_new_call(self, node: Node | None) -> None:
+        from tui.core import workspace_ops as ops
+
         parent = self._container_of(node)
         if parent is None:
             self.notify("Create a collection first (C)", severity="warning")
@@ -417,7 +473,7 @@ class CallbenchApp(App[int]):
             made: list[Call] = []
 
             def op() -> None:
-                made.append(create_call(self.workspace, parent, name))
+                made.append(ops.create_call(self.workspace, parent, name))
 
             if self._run_op(op, f"Created {parent}/{name}"):
                 self._guard_unsaved(lambda: self._open(Node("call", made[0].ref, made[0].path)))
@@ -425,6 +481,8 @@ class CallbenchApp(App[int]):
         self.push_screen(PromptScreen(f"New call in {parent}", placeholder="file name"), named)
 
     def _op_new_folder(self, node: Node | None) -> None:
+        from tui.core import workspace_ops as ops
+
         parent = self._container_of(node)
         if parent is None:
             self.notify("Create a collection first (C)", severity="warning")
@@ -433,21 +491,27 @@ class CallbenchApp(App[int]):
         def named(name: str | None) -> None:
             if name:
                 self._run_op(
-                    lambda: create_folder(self.workspace, parent, name), f"Created {parent}/{name}/"
+                    lambda: ops.create_folder(self.workspace, parent, name),
+                    f"Created {parent}/{name}/",
                 )
 
         self.push_screen(PromptScreen(f"New folder in {parent}", placeholder="folder"), named)
 
     def _op_new_collection(self, node: Node | None) -> None:
+        from tui.core import workspace_ops as ops
+
         def named(name: str | None) -> None:
             if name:
                 self._run_op(
-                    lambda: create_collection(self.workspace, name), f"Created collection {name}"
+                    lambda: ops.create_collection(self.workspace, name),
+                    f"Created collection {name}",
                 )
 
         self.push_screen(PromptScreen("New collection", placeholder="folder name"), named)
 
     def _op_rename(self, node: Node | None) -> None:
+        from tui.core import workspace_ops as ops
+
         if node is None or node.kind == "broken":
             return
         current = node.ref.rsplit("/", 1)[-1]
@@ -462,7 +526,7 @@ class CallbenchApp(App[int]):
                 made: list[Call] = []
 
                 def op() -> None:
-                    made.append(rename_call(self.workspace, node.ref, name))
+                    made.append(ops.rename_call(self.workspace, node.ref, name))
 
                 if self._run_op(op, f"Renamed to {name}") and node.ref == self.current_ref:
                     self._open(Node("call", made[0].ref, made[0].path))
@@ -470,7 +534,7 @@ class CallbenchApp(App[int]):
                 if self.dirty:
                     self.notify("Save or discard the changes first", severity="warning")
                     return
-                self._run_op(lambda: rename_folder(self.workspace, node.ref, name), "Renamed")
+                self._run_op(lambda: ops.rename_folder(self.workspace, node.ref, name), "Renamed")
                 if self.current_ref and self.current_ref.startswith(node.ref + "/"):
                     self._close_call()
 
@@ -479,17 +543,21 @@ class CallbenchApp(App[int]):
     def _close_call(self) -> None:
         self.current_ref = None
         self.edited = None
-        self.query_one(CallEditor).load(None)
+        self.editor.load(None)
         self._refresh_titles()
         self._refresh_variables()
 
     def _op_duplicate(self, node: Node | None) -> None:
+        from tui.core import workspace_ops as ops
+
         if node is None or node.kind != "call":
             self.notify("Select a call to duplicate", severity="warning")
             return
-        self._run_op(lambda: duplicate_call(self.workspace, node.ref), "Duplicated")
+        self._run_op(lambda: ops.duplicate_call(self.workspace, node.ref), "Duplicated")
 
     def _op_move(self, node: Node | None) -> None:
+        from tui.core import workspace_ops as ops
+
         if node is None or node.kind != "call":
             self.notify("Select a call to move", severity="warning")
             return
@@ -505,7 +573,7 @@ class CallbenchApp(App[int]):
             made: list[Call] = []
 
             def op() -> None:
-                made.append(move_call(self.workspace, node.ref, target))
+                made.append(ops.move_call(self.workspace, node.ref, target))
 
             if self._run_op(op, f"Moved to {target}") and node.ref == self.current_ref:
                 self._open(Node("call", made[0].ref, made[0].path))
@@ -513,6 +581,8 @@ class CallbenchApp(App[int]):
         self.push_screen(ChoiceScreen(f"Move {node.ref} to", [(t, t) for t in targets]), chosen)
 
     def _op_delete(self, node: Node | None) -> None:
+        from tui.core import workspace_ops as ops
+
         if node is None or node.kind == "broken":
             return
         what = "call" if node.kind == "call" else node.kind
@@ -521,11 +591,15 @@ class CallbenchApp(App[int]):
             if not yes:
                 return
             if node.kind == "call":
-                self._run_op(lambda: delete_call(self.workspace, node.ref), f"Deleted {node.ref}")
+                self._run_op(
+                    lambda: ops.delete_call(self.workspace, node.ref), f"Deleted {node.ref}"
+                )
                 if node.ref == self.current_ref:
                     self._close_call()
             else:
-                self._run_op(lambda: delete_folder(self.workspace, node.ref), f"Deleted {node.ref}")
+                self._run_op(
+                    lambda: ops.delete_folder(self.workspace, node.ref), f"Deleted {node.ref}"
+                )
                 if self.current_ref and self.current_ref.startswith(node.ref + "/"):
                     self._close_call()
 
@@ -539,7 +613,7 @@ class CallbenchApp(App[int]):
     # -- files changed on disk -------------------------------------------------------------
 
     def _check_files(self) -> None:
-        if self._watching:
+        if self._watching and self.ready:
             self._scan_worker()
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
@@ -569,7 +643,7 @@ class CallbenchApp(App[int]):
                 self._ask_reload(ref)
             else:
                 self.edited = dataclasses.replace(new_call)
-                self.query_one(CallEditor).load(self.edited)
+                self.editor.load(self.edited)
                 self.notify(f"Reloaded {ref}: it changed on disk")
         self._refresh_all()
 
@@ -577,7 +651,7 @@ class CallbenchApp(App[int]):
         def answered(choice: str | None) -> None:
             if choice == "reload" and ref in self.workspace.calls:
                 self.edited = dataclasses.replace(self.workspace.calls[ref])
-                self.query_one(CallEditor).load(self.edited)
+                self.editor.load(self.edited)
                 self._refresh_all()
 
         self.push_screen(
@@ -592,13 +666,15 @@ class CallbenchApp(App[int]):
         )
 
     def action_reload(self) -> None:
+        if not self.ready:
+            return
         self._guard_unsaved(self._reload_now, "reload")
 
     def _reload_now(self) -> None:
         self.session.reload()
         if self.current_ref and self.current_ref in self.workspace.calls:
             self.edited = dataclasses.replace(self.workspace.calls[self.current_ref])
-            self.query_one(CallEditor).load(self.edited)
+            self.editor.load(self.edited)
         elif self.current_ref:
             self._close_call()
         self._refresh_all()
@@ -613,6 +689,8 @@ class CallbenchApp(App[int]):
             "variables": "#environment",
             "response": "#response-tabs Tabs",
         }
+        if pane != "browser" and not self.ready:
+            return
         if pane == "browser":
             self.remove_class("hide-browser")
         if pane == "variables":
@@ -628,7 +706,7 @@ class CallbenchApp(App[int]):
             self.screen.minimize()
             return
         focused = self.focused
-        for pane_id in ("browser", "editor", "variables", "response"):
+        for pane_id in ("browser", "editor-pane", "variables-pane", "response-pane"):
             pane = self.query_one(f"#{pane_id}")
             if focused is not None and (focused is pane or pane in focused.ancestors):
                 self.screen.maximize(pane, container=False)
@@ -638,6 +716,8 @@ class CallbenchApp(App[int]):
         self.toggle_class("hide-browser")
 
     def action_choose_environment(self) -> None:
+        if not self.ready:
+            return
         names = sorted(self.workspace.environments)
         choices = [("(none)", "")] + [(n, n) for n in names]
 
@@ -645,17 +725,17 @@ class CallbenchApp(App[int]):
             if name is None:
                 return
             self.session.environment = name or None
-            self.query_one(VariablesForm).set_environments(names, self.session.environment)
+            self.form.set_environments(names, self.session.environment)
             self._refresh_titles()
             self._refresh_variables()
 
         self.push_screen(ChoiceScreen("Environment", choices), chosen)
 
     def action_help(self) -> None:
-        if isinstance(self.focused, Input | TextArea) and not getattr(
-            self.focused, "read_only", False
-        ):
+        if _typing(self.focused):
             return
+        from .help import HelpScreen
+
         self.push_screen(HelpScreen(self))
 
     async def action_quit(self) -> None:
@@ -665,7 +745,8 @@ class CallbenchApp(App[int]):
         self._guard_unsaved(leave, "quit")
 
     async def on_unmount(self) -> None:
-        await self.session.aclose()
+        if self._session is not None:
+            await self._session.aclose()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -701,3 +782,10 @@ def run_app(root: Path) -> int:
         return 1
     result = app.run()
     return result if isinstance(result, int) else 0
+
+
+def _typing(widget: Widget | None) -> bool:
+    """Whether keys go to text entry (an Input, or a TextArea that is not read-only)."""
+    if isinstance(widget, Input):
+        return True
+    return type(widget).__name__ == "TextArea" and not getattr(widget, "read_only", True)

@@ -61,7 +61,8 @@ class BrowserTree(Tree[Node]):
         self.post_message(CollectionBrowser.ActionRequested(action, target))
 
     def action_filter(self) -> None:
-        self.app.query_one("#browser-filter", Input).focus()
+        # set_focus now, not focus() (deferred): keys typed right after "/" go to the filter.
+        self.screen.set_focus(self.app.query_one("#browser-filter", Input))
 
 
 class CollectionBrowser(Vertical):
@@ -107,7 +108,8 @@ class CollectionBrowser(Vertical):
         first_build = not tree.root.children
         tree.clear()
         needle = self.filter_text.lower()
-        expand_all = first_build and len(workspace.calls) < EXPAND_ALL_BELOW
+        if first_build and len(workspace.calls) < EXPAND_ALL_BELOW:
+            expanded = {*workspace.collections, *workspace.folders}
         broken_by_parent: dict[str, list[Path]] = {}
         for path in workspace.problems:
             try:
@@ -121,11 +123,11 @@ class CollectionBrowser(Vertical):
             collection = workspace.collections[name]
             label = Text(collection.title, style="bold")
             node = tree.root.add(label, Node("collection", name, collection.path))
-            found = self._fill(node, name, workspace, needle, broken_by_parent, expand_all)
+            found = self._fill(node, name, workspace, needle, broken_by_parent, expanded)
             if needle and not found and needle not in collection.title.lower():
                 node.remove()
                 continue
-            if needle or expand_all or name in expanded or self._holds_selection(name):
+            if needle or name in expanded or self._holds_selection(name):
                 node.expand()
             cursor = cursor or self._find(node)
         # Broken collection files at the top level are listed on their own.
@@ -151,7 +153,7 @@ class CollectionBrowser(Vertical):
         workspace: Workspace,
         needle: str,
         broken: dict[str, list[Path]],
-        expand_all: bool = False,
+        expanded: set[str],
     ) -> bool:
         """Add the folders and calls directly under ``ref``; True if any call matched."""
         prefix = ref + "/"
@@ -162,9 +164,9 @@ class CollectionBrowser(Vertical):
         found = False
         for folder in folders:
             child = node.add(Text(folder.rsplit("/", 1)[1] + "/"), Node("folder", folder))
-            if self._fill(child, folder, workspace, needle, broken, expand_all):
+            if self._fill(child, folder, workspace, needle, broken, expanded):
                 found = True
-                if needle or expand_all or self._holds_selection(folder):
+                if needle or folder in expanded or self._holds_selection(folder):
                     child.expand()
             elif needle:
                 child.remove()

@@ -34,7 +34,7 @@ def _key_text(binding: Binding, app: App[Any]) -> str:
 
 def key_table(app: App[Any]) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 2), expand=True)
-    table.add_column("key", style="bold cyan", no_wrap=True)
+    table.add_column("key", style="bold cyan", no_wrap=True, width=20)
     table.add_column("action")
     sections: list[tuple[str, list[Binding]]] = [
         ("Everywhere", [b for b in app.BINDINGS if isinstance(b, Binding)])

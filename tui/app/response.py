@@ -8,6 +8,7 @@ only what is on screen, so a 50 MB body never freezes the app.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import subprocess
@@ -34,13 +35,15 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
+from tui.core.body_files import Formatted, LineFile, formatted_from_json, quick_pretty, spool
 from tui.core.body_format import pretty_json
 from tui.core.exchange import Exchange, ResponseData
 
 from .json_tree import JsonTree
+from .process_pool import JobFailed, run_module
 from .text_view import Lines, TextView
 
-TEXTAREA_LIMIT = 1_000_000  # characters
+BIG_BODY = 1_000_000  # bytes: above this, the line view and a worker process
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -89,7 +92,10 @@ class ResponseViewer(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.exchange: Exchange | None = None
-        self.formatted = ""
+        self.formatted = ""  # the pretty text of a small body
+        self.big: Formatted | None = None  # the formatted files of a big body
+        self.note = ""
+        self._tree_built = False
         self._sending_since: float | None = None
         self._sending_label = ""
 
@@ -149,6 +155,16 @@ class ResponseViewer(Vertical):
     def show_exchange(self, exchange: Exchange) -> None:
         self._sending_since = None
         self.exchange = exchange
+        self.big = None
+        self.note = ""
+        self._status(self._status_line(exchange))
+        self._fill_headers(exchange.response)
+        self._fill_timing(exchange)
+        self.query_one("#request-view", TextView).set_text(_request_text(exchange))
+        self.query_one("#body-binary", Static).update("")
+        self._format(exchange)
+
+    def _status_line(self, exchange: Exchange) -> Text:
         response = exchange.response
         status = Text()
         status.append(f" {response.status} {response.reason} ", style=status_style(response.status))
@@ -158,12 +174,9 @@ class ResponseViewer(Vertical):
             status.append(f"  {response.content_type}", style="dim")
         if exchange.redirects:
             status.append(f"  {len(exchange.redirects)} redirect(s)", style="dim")
-        self._status(status)
-        self._fill_headers(response)
-        self._fill_timing(exchange)
-        self.query_one("#request-view", TextView).set_text(_request_text(exchange))
-        self.query_one("#body-binary", Static).update("")
-        self._format(exchange)
+        if self.note:
+            status.append(f"  {self.note}", style="italic dim")
+        return status
 
     def _fill_headers(self, response: ResponseData) -> None:
         table = self.query_one("#headers-table", DataTable)
@@ -194,9 +207,18 @@ class ResponseViewer(Vertical):
         table.add_row("total", human_time(timing.total), "")
         self.query_one("#timing-view", Static).update(table)
 
-    @work(thread=True, exclusive=True, group="format")
     def _format(self, exchange: Exchange) -> None:
-        """Pretty-print and split lines off the UI thread; hand results back."""
+        self._tree_built = False
+        if exchange.response.size > BIG_BODY:
+            self._preview_big(exchange)
+            self._format_big(exchange)
+        else:
+            self._format_small(exchange)
+
+    # -- small bodies: formatted in a thread, shown in a highlighted TextArea ------------
+
+    @work(thread=True, exclusive=True, group="format")
+    def _format_small(self, exchange: Exchange) -> None:
         response = exchange.response
         worker = get_current_worker()
         document: Any = None
@@ -206,62 +228,140 @@ class ResponseViewer(Vertical):
             pretty = pretty_json(response.body)
             if pretty is not None:
                 text, is_json = pretty, True
-                try:
-                    document = orjson.loads(response.body)
-                except orjson.JSONDecodeError:
-                    document = None
+                document = orjson.loads(response.body)
         if text is None and is_text(response):
             text = response.text
         raw = Lines(_raw_text(exchange))
-        lines = Lines(text) if text is not None and len(text) > TEXTAREA_LIMIT else None
         if worker.is_cancelled:
             return
-        self.app.call_from_thread(self._show_body, exchange, text, lines, is_json, document, raw)
+        self.app.call_from_thread(self._show_small, exchange, text, is_json, document, raw)
 
-    def _show_body(
-        self,
-        exchange: Exchange,
-        text: str | None,
-        lines: Lines | None,
-        is_json: bool,
-        document: Any,
-        raw: Lines,
+    def _show_small(
+        self, exchange: Exchange, text: str | None, is_json: bool, document: Any, raw: Lines
     ) -> None:
         if exchange is not self.exchange:
             return
         self.formatted = text or ""
         switcher = self.query_one("#body-views", ContentSwitcher)
         if text is None:
-            response = exchange.response
-            self.query_one("#body-binary", Static).update(
-                Text(
-                    f"Binary body: {human_size(response.size)} of "
-                    f"{response.content_type or 'unknown type'}.\n"
-                    "s saves it to a file, p opens it in $PAGER.",
-                    style="dim",
-                )
-            )
-            switcher.current = "body-binary"
-        elif lines is not None:
-            self.query_one("#body-large", TextView).set_lines(lines, highlight_json=is_json)
-            switcher.current = "body-large"
+            self._show_binary(exchange.response)
         else:
             area = self.query_one("#body-small", TextArea)
             area.language = "json" if is_json else None
             area.load_text(text)
             switcher.current = "body-small"
+        self._show_tree(document)
+        self.query_one("#raw-view", TextView).set_lines(raw)
+
+    def _show_binary(self, response: ResponseData) -> None:
+        self.query_one("#body-binary", Static).update(
+            Text(
+                f"Binary body: {human_size(response.size)} of "
+                f"{response.content_type or 'unknown type'}.\n"
+                "s saves it to a file, p opens it in $PAGER.",
+                style="dim",
+            )
+        )
+        self.query_one("#body-views", ContentSwitcher).current = "body-binary"
+
+    def _show_tree(self, document: Any) -> None:
         tree = self.query_one("#json-tree", JsonTree)
         if document is not None:
             tree.show(document)
         else:
             tree.clear()
             tree.root.set_label(Text("(not JSON)", style="dim"))
+        self._tree_built = True
+
+    # -- big bodies: a preview now, the whole body formatted in another process -----------
+
+    def _preview_big(self, exchange: Exchange) -> None:
+        """The first screen at once: the head of the body, indented here in milliseconds."""
+        response = exchange.response
+        self.formatted = ""
+        if not is_text(response) and not response.is_json:
+            self._show_binary(response)
+            return
+        head = quick_pretty(response.body) if response.is_json else None
+        is_json = head is not None
+        if head is None:
+            head = response.body[:65_536].decode(response.encoding, errors="replace").splitlines()
+        self.query_one("#body-large", TextView).set_lines(Lines(lines=head), highlight_json=is_json)
+        self.query_one("#body-views", ContentSwitcher).current = "body-large"
+        self.query_one("#raw-view", TextView).set_lines(Lines("(formatting the raw view…)"))
+        tree = self.query_one("#json-tree", JsonTree)
+        tree.clear()
+        tree.root.set_label(
+            Text(f"{human_size(response.size)}: the tree is built when this tab opens", "dim")
+        )
+        self._set_note(f"formatting {human_size(response.size)}…")
+
+    @work(exclusive=True, group="format", exit_on_error=False)
+    async def _format_big(self, exchange: Exchange) -> None:
+        body = exchange.response.body
+        path = await asyncio.to_thread(spool, body)
+        try:
+            result = await run_module("tui.core.body_files", str(path))
+        except JobFailed as error:
+            self._set_note(f"could not format the body: {error}")
+            return
+        formatted = formatted_from_json(result)
+        pretty = await asyncio.to_thread(LineFile, formatted.pretty)
+        raw = await asyncio.to_thread(LineFile, formatted.raw)
+        if exchange is not self.exchange:
+            return
+        self.big = formatted
+        if is_text(exchange.response) or formatted.is_json:
+            self.query_one("#body-large", TextView).set_lines(
+                pretty, highlight_json=formatted.is_json, keep_position=True
+            )
         self.query_one("#raw-view", TextView).set_lines(raw)
+        self._set_note(f"{len(pretty):,} lines")
+
+    @on(TabbedContent.TabActivated, "#response-tabs")
+    def _tab(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        if event.pane.id == "tab-tree" and not self._tree_built and self.exchange is not None:
+            self._tree_built = True
+            self._parse_tree(self.exchange)
+
+    @work(exclusive=True, group="tree", exit_on_error=False)
+    async def _parse_tree(self, exchange: Exchange) -> None:
+        tree = self.query_one("#json-tree", JsonTree)
+        tree.root.set_label(Text("parsing…", style="dim"))
+        try:
+            document = await asyncio.to_thread(orjson.loads, exchange.response.body)
+        except orjson.JSONDecodeError:
+            document = None
+        if exchange is self.exchange:
+            self._show_tree(document)
+
+    def _set_note(self, note: str) -> None:
+        self.note = note
+        if self.exchange is not None:
+            self._status(self._status_line(self.exchange))
 
     # -- actions ----------------------------------------------------------------------
 
+    def body_to_save(self) -> bytes:
+        """What "save body" writes: the pretty text when there is one, else the bytes."""
+        if self.exchange is None:
+            return b""
+        if self.big is not None and self.big.is_json:
+            return Path(self.big.pretty.path).read_bytes()
+        if self.formatted:
+            return self.formatted.encode()
+        return self.exchange.response.body
+
     def action_copy_body(self) -> None:
         if self.exchange is None:
+            return
+        if self.exchange.response.size > BIG_BODY:
+            self.notify(
+                f"The body is {human_size(self.exchange.response.size)}: too big for the "
+                "clipboard. s saves it to a file.",
+                severity="warning",
+            )
             return
         self.app.copy_to_clipboard(self.formatted or self.exchange.response.text)
         self.notify("Body copied to the clipboard")
@@ -274,9 +374,8 @@ class ResponseViewer(Vertical):
         if self.exchange is None:
             return
         pager = os.environ.get("PAGER") or "less -R"
-        body = self.formatted.encode() if self.formatted else self.exchange.response.body
         with tempfile.NamedTemporaryFile(delete=False, suffix=".txt") as handle:
-            handle.write(body)
+            handle.write(self.body_to_save())
             path = Path(handle.name)
         try:
             try:
@@ -286,10 +385,6 @@ class ResponseViewer(Vertical):
                 subprocess.call([*shlex.split(pager), str(path)])
         finally:
             path.unlink(missing_ok=True)
-
-    @on(TabbedContent.TabActivated, "#response-tabs")
-    def _tab(self, event: TabbedContent.TabActivated) -> None:
-        event.stop()
 
 
 def _raw_text(exchange: Exchange) -> str:

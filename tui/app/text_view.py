@@ -8,6 +8,7 @@ prepared (split, measured) in a worker before they are handed over.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,14 +29,30 @@ _STYLES = {
 }
 
 
+class LineSource(Protocol):
+    """Lines the view can ask for one at a time: a list in memory or a mapped file."""
+
+    width: int
+
+    def __len__(self) -> int: ...
+
+    def line(self, index: int, start: int = 0, end: int | None = None) -> str: ...
+
+
 class Lines:
     """Text split into lines with the widest line's length, made off the UI thread."""
 
     __slots__ = ("lines", "width")
 
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines() or [""]
-        self.width = max(map(len, self.lines))
+    def __init__(self, text: str = "", lines: list[str] | None = None) -> None:
+        self.lines = lines if lines is not None else (text.splitlines() or [""])
+        self.width = max(map(len, self.lines), default=0)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def line(self, index: int, start: int = 0, end: int | None = None) -> str:
+        return self.lines[index][start:end]
 
 
 class TextView(ScrollView, can_focus=True):
@@ -56,18 +73,21 @@ class TextView(ScrollView, can_focus=True):
 
     def __init__(self, *, highlight_json: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._lines: list[str] = [""]
+        self.source: LineSource = Lines()
         self.highlight_json = highlight_json
 
     @property
     def line_count(self) -> int:
-        return len(self._lines)
+        return len(self.source)
 
-    def set_lines(self, prepared: Lines, *, highlight_json: bool = False) -> None:
-        self._lines = prepared.lines
+    def set_lines(
+        self, source: LineSource, *, highlight_json: bool = False, keep_position: bool = False
+    ) -> None:
+        self.source = source
         self.highlight_json = highlight_json
-        self.virtual_size = Size(prepared.width + 1, len(prepared.lines))
-        self.scroll_to(0, 0, animate=False)
+        self.virtual_size = Size(source.width + 1, len(source))
+        if not keep_position:
+            self.scroll_to(0, 0, animate=False)
         self.refresh()
 
     def set_text(self, text: str, *, highlight_json: bool = False) -> None:
@@ -77,10 +97,10 @@ class TextView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.scrollable_content_region.width
-        if index >= len(self._lines):
+        if index >= len(self.source):
             return Strip.blank(width, self.rich_style)
-        # Cut to the visible columns first: a line may be megabytes long.
-        line = self._lines[index][scroll_x : scroll_x + width].expandtabs(4)
+        # Only the visible columns are read: a line may be megabytes long.
+        line = self.source.line(index, scroll_x, scroll_x + width).expandtabs(4)
         segments = self._segments(line) if self.highlight_json else [Segment(line)]
         strip = Strip(segments).crop(0, width)
         return strip.extend_cell_length(width).apply_style(self.rich_style)
