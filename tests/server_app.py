@@ -74,6 +74,14 @@ async def cancel_order(request: Request) -> JSONResponse:
     return JSONResponse({"id": request.path_params["oid"], "cancelled": True})
 
 
+async def big(request: Request) -> Response:
+    """A JSON body of about ``mb`` megabytes, minified."""
+    size = float(request.query_params.get("mb", "3"))
+    count = int(size * 1_000_000 / 60)
+    items = ",".join(f'{{"id":{i},"name":"item number {i:08}","ok":true}}' for i in range(count))
+    return Response(f'{{"items":[{items}],"count":{count}}}', media_type="application/json")
+
+
 async def items(request: Request) -> JSONResponse:
     count = int(request.query_params.get("count", "3"))
     return JSONResponse(
@@ -127,6 +135,7 @@ app = Starlette(
         Route("/echo", echo, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         Route("/echo/{rest:path}", echo, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/items", items),
+        Route("/big", big),
         Route("/products", products),
         Route("/products/{pid:int}", product),
         Route("/orders", orders, methods=["POST"]),

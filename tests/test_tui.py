@@ -7,13 +7,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, TabbedContent, TextArea
 
 from tests.tui_helpers import open_call, sample_workspace, wait_for
 from tui.app.app import CallbenchApp
 from tui.app.dialogs import ChoiceScreen, ConfirmScreen, PromptScreen
 from tui.app.editor import CallEditor
+from tui.app.json_tree import PAGE, JsonTree
 from tui.app.response import ResponseViewer
+from tui.app.text_view import TextView
 from tui.app.variables import VariablesForm
 
 
@@ -281,3 +283,31 @@ async def test_copy_curl_and_body_use_the_clipboard(root: Path) -> None:
         await wait_for(pilot, lambda: bool(viewer(app).formatted))
         await pilot.press("f5", "y")
         assert '"total": 3' in app.clipboard
+
+
+async def test_a_big_body_is_shown_line_by_line_from_a_file(root: Path) -> None:
+    (root / "api" / "big.toml").write_text('name = "Big"\nurl = "/big?mb=3"\n')
+    app = CallbenchApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_call(pilot, "Big")
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: viewer(app).exchange is not None)
+        large = app.query_one("#body-large", TextView)
+        # The first screen comes from the head of the body, before formatting is done.
+        await wait_for(pilot, lambda: large.line_count > 10)
+        assert large.source.line(0) == "{" and large.source.line(1) == '  "items": ['
+        await wait_for(pilot, lambda: viewer(app).big is not None, timeout=30)
+        formatted = viewer(app).big
+        assert formatted is not None and formatted.is_json
+        assert large.line_count == formatted.pretty.lines > 100_000
+        assert large.source.line(large.line_count - 2).strip() == '"count": 50000'
+        assert "lines" in status_text(app)
+        app.copy_to_clipboard("unchanged")
+        await pilot.press("f5", "y")
+        assert app.clipboard == "unchanged"  # too big for the clipboard
+        app.query_one("#response-tabs", TabbedContent).active = "tab-tree"
+        tree = app.query_one("#json-tree", JsonTree)
+        await wait_for(pilot, lambda: len(tree.root.children) == 2, timeout=20)
+        items = tree.root.children[0]
+        items.expand()
+        await wait_for(pilot, lambda: len(items.children) == PAGE + 1)  # a page and "more"

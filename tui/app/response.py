@@ -82,6 +82,8 @@ def is_text(response: ResponseData) -> bool:
 class ResponseViewer(Vertical):
     BINDINGS = [
         Binding("y", "copy_body", "Copy body"),
+        Binding("u", "app.copy_url", "Copy URL"),
+        Binding("c", "app.copy_curl", "Copy as curl"),
         Binding("s", "save_body", "Save body"),
         Binding("p", "pager", "Pager"),
     ]
