@@ -103,7 +103,9 @@ def test_open_send_and_read_the_response_in_tmux(
     tmux.start(f"env -i {assignments} {shlex.quote(callbench)} {shlex.quote(str(root))}")
     tmux.wait_for("Items")  # the first frame: the workspace is shown
     tmux.wait_for("Description")  # the editor is mounted: the whole workbench takes keys
-    tmux.keys("/", *"Items", "Enter", "Enter")
+    tmux.keys("/", *"Items", "Enter")
+    time.sleep(0.2)
+    tmux.keys("Enter")
     tmux.wait_for("/items")
     tmux.keys("C-j")
     tmux.wait_for("200 OK")

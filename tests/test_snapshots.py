@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui_helpers import open_call
+from tests.tui_helpers import open_call, until_ready
 from tui.app.app import CallbenchApp
 from tui.app.response import ResponseViewer
 from tui.core.exchange import Exchange, ResponseData, SentRequest, Timing
@@ -93,7 +93,12 @@ def test_variables_pane_at_80x24(snap_compare: Any, sample: Path) -> None:
 
 
 def test_help_screen(snap_compare: Any, sample: Path) -> None:
-    assert snap_compare(CallbenchApp(sample), press=["f1"], terminal_size=NARROW)
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until_ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.2)
+
+    assert snap_compare(CallbenchApp(sample), run_before=run_before, terminal_size=NARROW)
 
 
 def test_unsaved_changes_dialog(snap_compare: Any, sample: Path) -> None:

@@ -45,8 +45,15 @@ async def wait_for(
         await pilot.pause(0.05)
 
 
+async def until_ready(pilot: Pilot[object]) -> None:
+    """Wait for the panes the app mounts just after its first frame."""
+    await wait_for(pilot, lambda: bool(getattr(pilot.app, "ready", False)))
+    await pilot.pause()
+
+
 async def open_call(pilot: Pilot[object], title: str) -> None:
     """Open a call with the keyboard: filter by its title, Enter, Enter."""
+    await until_ready(pilot)
     await pilot.press("f2", "slash")
     for char in title:
         await pilot.press(char if char != " " else "space")

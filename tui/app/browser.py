@@ -200,7 +200,7 @@ class CollectionBrowser(Vertical):
     @on(Input.Submitted, "#browser-filter")
     def _filter_submitted(self) -> None:
         tree = self.tree_widget
-        tree.focus()
+        self.screen.set_focus(tree)  # now: the next key (enter) must reach the tree
         for node in _walk(tree.root):
             if node.data is not None and node.data.kind in ("call", "broken"):
                 tree.move_cursor(node)
@@ -212,9 +212,9 @@ class CollectionBrowser(Vertical):
         if isinstance(focused, Input) and focused.id == "browser-filter":
             if key == "escape":
                 focused.value = ""
-                self.tree_widget.focus()
+                self.screen.set_focus(self.tree_widget)
             elif key == "down":
-                self.tree_widget.focus()
+                self.screen.set_focus(self.tree_widget)
 
     @on(Tree.NodeSelected)
     def _selected(self, event: Tree.NodeSelected[Node]) -> None:
