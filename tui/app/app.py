@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .variables import VariablesForm
 
 NARROW_WIDTH = 110
+_FAILED = object()
 
 
 class CallbenchApp(App[int]):
@@ -446,18 +447,28 @@ class CallbenchApp(App[int]):
             return node.ref
         return node.ref.rsplit("/", 1)[0] if "/" in node.ref else None
 
-    def _run_op(self, op: Callable[[], object], success: str) -> bool:
+    def _run_op(self, op: Callable[[], object], success: str) -> object:
+        """Run a workspace change; its result, or _FAILED after telling the user why."""
         try:
             result = op()
         except (CallbenchError, OSError) as error:
             self.notify(str(error), severity="error", timeout=8)
-            return False
+            return _FAILED
         if isinstance(result, Workspace):
             self.session.workspace = result
         self._snapshot = None
         self.notify(success)
         self.query_one(CollectionBrowser).show(self.workspace, self.current_ref)
-        return True
+        return result
+
+    def _relocate(self, node: Node, op: Callable[[], Call], success: str) -> None:
+        """Rename or move a call's file; the open call follows it."""
+        if node.ref == self.current_ref and self.dirty:
+            self.notify("Save or discard the changes first", severity="warning")
+            return
+        moved = self._run_op(op, success)
+        if isinstance(moved, Call) and node.ref == self.current_ref:
+            self._open(Node("call", moved.ref, moved.path))
 
     def _op_new_call(self, node: Node | None) -> None:
         from tui.core import workspace_ops as ops
@@ -470,13 +481,11 @@ class CallbenchApp(App[int]):
         def named(name: str | None) -> None:
             if not name:
                 return
-            made: list[Call] = []
-
-            def op() -> None:
-                made.append(ops.create_call(self.workspace, parent, name))
-
-            if self._run_op(op, f"Created {parent}/{name}"):
-                self._guard_unsaved(lambda: self._open(Node("call", made[0].ref, made[0].path)))
+            made = self._run_op(
+                lambda: ops.create_call(self.workspace, parent, name), f"Created {parent}/{name}"
+            )
+            if isinstance(made, Call):
+                self._guard_unsaved(lambda: self._open(Node("call", made.ref, made.path)))
 
         self.push_screen(PromptScreen(f"New call in {parent}", placeholder="file name"), named)
 
@@ -520,16 +529,9 @@ class CallbenchApp(App[int]):
             if not name or name == current:
                 return
             if node.kind == "call":
-                if node.ref == self.current_ref and self.dirty:
-                    self.notify("Save or discard the changes first", severity="warning")
-                    return
-                made: list[Call] = []
-
-                def op() -> None:
-                    made.append(ops.rename_call(self.workspace, node.ref, name))
-
-                if self._run_op(op, f"Renamed to {name}") and node.ref == self.current_ref:
-                    self._open(Node("call", made[0].ref, made[0].path))
+                self._relocate(
+                    node, lambda: ops.rename_call(self.workspace, node.ref, name), "Renamed"
+                )
             else:
                 if self.dirty:
                     self.notify("Save or discard the changes first", severity="warning")
@@ -565,18 +567,12 @@ class CallbenchApp(App[int]):
         targets = sorted({*self.workspace.collections, *self.workspace.folders} - {here})
 
         def chosen(target: str | None) -> None:
-            if not target:
-                return
-            if node.ref == self.current_ref and self.dirty:
-                self.notify("Save or discard the changes first", severity="warning")
-                return
-            made: list[Call] = []
-
-            def op() -> None:
-                made.append(ops.move_call(self.workspace, node.ref, target))
-
-            if self._run_op(op, f"Moved to {target}") and node.ref == self.current_ref:
-                self._open(Node("call", made[0].ref, made[0].path))
+            if target:
+                self._relocate(
+                    node,
+                    lambda: ops.move_call(self.workspace, node.ref, target),
+                    f"Moved to {target}",
+                )
 
         self.push_screen(ChoiceScreen(f"Move {node.ref} to", [(t, t) for t in targets]), chosen)
 
