@@ -24,7 +24,7 @@ EXIT_4XX = 4
 EXIT_5XX = 5
 EXIT_INTERRUPTED = 130
 
-COMMANDS = ("run",)
+COMMANDS = ("run", "serve")
 
 DESCRIPTION = """\
 A keyboard-first terminal workbench for HTTP APIs.
@@ -34,6 +34,8 @@ commands:
   callbench run REF [-w WORKSPACE] [-e ENV] [-v NAME=VALUE]... [--path EXPR|NAME]
                 [-i/--include] [--check-status] [--json]
                                send one call and print the response
+  callbench serve [WORKSPACE] [--host H] [--port N]
+                               serve the workspace's endpoints/ (mocks, webhooks)
 
 run options (details: 'callbench run --help'):
   -w, --workspace DIR   workspace folder (default: found from the current folder)
@@ -133,6 +135,36 @@ def _run_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _serve_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="callbench serve",
+        description=(
+            "Serve the endpoints in the workspace's endpoints/ folder: mocks, webhook "
+            "receivers, SSE streams. Prints one line per request; ctrl+c stops."
+        ),
+        epilog=(
+            "host and port default to [serve] in callbench.toml, else 127.0.0.1:8787.\n"
+            "Endpoint files are reloaded when they change. Every request is recorded in\n"
+            "the run history (user data folder), secrets redacted."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("workspace", nargs="?", default=None, help="workspace (default: .)")
+    parser.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default 8787; 0: any)")
+    parser.add_argument(
+        "--max-body",
+        type=int,
+        default=10 * 1024 * 1024,
+        metavar="BYTES",
+        help="largest request body accepted, else 413 (default 10 MB)",
+    )
+    parser.add_argument(
+        "--no-reload", action="store_true", help="do not reload endpoint files on change"
+    )
+    return parser
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -172,8 +204,10 @@ def parse_vars(items: list[str]) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
-        if args and args[0] in COMMANDS:
+        if args and args[0] == "run":
             return cmd_run(_run_parser().parse_args(args[1:]))
+        if args and args[0] == "serve":
+            return cmd_serve(_serve_parser().parse_args(args[1:]))
         return cmd_tui(_top_parser().parse_args(args))
     except KeyboardInterrupt:
         sys.stderr.write("callbench: interrupted\n")
@@ -226,6 +260,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     except CallbenchError as error:
         fail(EXIT_BUILD, str(error))
     return _report(exchange, args, selector)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from tui.core.endpoints.history import RunRecord
+    from tui.core.endpoints.server import EndpointsApp, EndpointServer
+    from tui.core.errors import CallbenchError
+    from tui.core.workspace import find_root, load_workspace
+
+    try:
+        root = Path(args.workspace).expanduser() if args.workspace else find_root(Path.cwd())
+        settings = load_workspace(root).settings
+        host = args.host or settings.serve_host
+        port = settings.serve_port if args.port is None else args.port
+        app = EndpointsApp(root, max_body=args.max_body, reload=not args.no_reload)
+    except CallbenchError as error:
+        fail(EXIT_BUILD, str(error))
+    for problem in app.endpoints.problems.values():
+        sys.stderr.write(f"callbench: not served: {problem}\n")
+    if host in ("0.0.0.0", "::", ""):
+        sys.stderr.write(
+            "callbench: WARNING: listening on every network interface: anyone who can "
+            "reach this machine can call these endpoints\n"
+        )
+
+    def line(record: RunRecord) -> None:
+        sys.stdout.write(record.line() + "\n")
+        sys.stdout.flush()
+
+    app.history.listeners.append(line)
+    try:
+        server = EndpointServer(app, host, port)
+    except CallbenchError as error:
+        fail(EXIT_TRANSPORT, str(error))
+    count = len(app.endpoints.endpoints)
+    sys.stderr.write(
+        f"callbench: serving {count} endpoint(s) of {app.root} on {server.url} (ctrl+c stops)\n"
+    )
+    sys.stderr.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass  # ctrl+c is how a server is stopped: not an error
+    sys.stderr.write(f"callbench: stopped after {len(app.history.runs)} request(s)\n")
+    return EXIT_OK
 
 
 async def _send(workspace: Any, call: Any, env: str | None, values: dict[str, str]) -> Exchange:

@@ -24,12 +24,12 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Input
 
 from tui.core.errors import CallbenchError, TransportError
+from tui.core.file_snapshot import Snapshot, snapshot
 from tui.core.models import Call
 from tui.core.workspace import Workspace, load_workspace
 
 from .browser import CollectionBrowser, Node
 from .dialogs import ChoiceScreen, ConfirmScreen, PromptScreen
-from .file_watch import Snapshot, snapshot
 
 if TYPE_CHECKING:
     # The panes and the sending machinery are imported after the first frame is drawn

@@ -127,6 +127,22 @@ class Extract:
 
 
 @dataclass(slots=True)
+class Sample:
+    """A saved response of a call: what ``mock_of`` endpoints answer with."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+
+    def to_toml(self) -> TomlDict:
+        out: TomlDict = {"status": self.status}
+        if self.headers:
+            out["headers"] = dict(self.headers)
+        out["body"] = self.body
+        return out
+
+
+@dataclass(slots=True)
 class Options:
     timeout: float = 30.0
     follow_redirects: bool = True
@@ -196,6 +212,7 @@ class Call:
     extract: list[Extract] = field(default_factory=list)
     options: Options = field(default_factory=Options)
     auth: AuthConfig | None = None
+    sample: Sample | None = None
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -232,6 +249,8 @@ class Call:
         options = self.options.to_toml()
         if options:
             out["options"] = options
+        if self.sample is not None:
+            out["sample"] = self.sample.to_toml()
         if self.extract:
             out["extract"] = [e.to_toml() for e in self.extract]
         return out
@@ -295,3 +314,6 @@ class Settings:
 
     name: str = ""
     default_environment: str = ""
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8787
+    serve_autostart: bool = False

@@ -26,6 +26,7 @@ from .models import (
     Extract,
     Options,
     Param,
+    Sample,
     Settings,
     Variable,
     infer_type,
@@ -301,6 +302,21 @@ def parse_extract(reader: Reader) -> list[Extract]:
     return rules
 
 
+def parse_sample(reader: Reader | None) -> Sample | None:
+    if reader is None:
+        return None
+    status = reader.get("status", (int,), 200)
+    if not 100 <= status <= 599:
+        reader.fail("status", "must be an HTTP status from 100 to 599")
+    headers: dict[str, Any] = reader.get("headers", (dict,), {})
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            reader.fail("headers", f"header {name!r} must be a string")
+    sample = Sample(status, dict(headers), reader.string("body"))
+    reader.finish()
+    return sample
+
+
 def parse_paths(reader: Reader | None) -> dict[str, str]:
     if reader is None:
         return {}
@@ -333,6 +349,7 @@ def parse_call(data: dict[str, Any], path: Path, text: str, ref: str) -> Call:
         extract=parse_extract(reader),
         options=parse_options(reader.table("options")),
         auth=parse_auth(reader.table("auth")),
+        sample=parse_sample(reader.table("sample")),
         path=path,
     )
     reader.finish()
@@ -374,5 +391,13 @@ def parse_settings(data: dict[str, Any], path: Path, text: str) -> Settings:
         name=reader.string("name"),
         default_environment=reader.string("default_environment"),
     )
+    serve = reader.table("serve")
+    if serve is not None:
+        settings.serve_host = serve.string("host", "127.0.0.1")
+        settings.serve_port = serve.get("port", (int,), 8787)
+        if not 0 <= settings.serve_port <= 65535:
+            serve.fail("port", "must be a port number from 0 to 65535")
+        settings.serve_autostart = serve.boolean("autostart", False)
+        serve.finish()
     reader.finish()
     return settings

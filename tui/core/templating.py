@@ -199,6 +199,9 @@ class Scope:
     declarations: dict[str, Variable] = field(default_factory=dict)
     secret_lookup: Callable[[str], str | None] | None = None
     secret_position: int = 0
+    # True where a present None means "null" (an endpoint's optional input that did not
+    # come, request.json without a JSON body); otherwise None means "not set here".
+    none_is_value: bool = False
     used: dict[str, Resolved] = field(default_factory=dict)
     _stack: list[str] = field(default_factory=list)
 
@@ -220,14 +223,14 @@ class Scope:
                 found = self._from_secret_store(name, declaration)
                 if found:
                     break
-            if name in layer.values and layer.values[name] is not None:
+            if name in layer.values and (layer.values[name] is not None or self.none_is_value):
                 found = Resolved(name, layer.values[name], layer.source, declaration, secret)
                 templated = layer.templated
                 break
         if found is None and secret and self.secret_position >= len(self.layers):
             found = self._from_secret_store(name, declaration)
-        if found is None:
-            if declaration is not None and not declaration.required:
+        if found is None or (found.value is None and self.none_is_value):
+            if found is not None or (declaration is not None and not declaration.required):
                 return None
             raise VariableError(_missing_message(name, where, secret))
         if self._stack:

@@ -1,0 +1,1 @@
+"""Incoming endpoints: files in ``endpoints/``, served by ``callbench serve`` and the TUI."""
