@@ -9,6 +9,7 @@ not be built, 2 usage, 3 transport, 4/5 a 4xx/5xx with --check-status.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -298,10 +299,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"callbench: serving {count} endpoint(s) of {app.root} on {server.url} (ctrl+c stops)\n"
     )
     sys.stderr.flush()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # ctrl+c is how a server stops
         server.run()
-    except KeyboardInterrupt:
-        pass  # ctrl+c is how a server is stopped: not an error
     sys.stderr.write(f"callbench: stopped after {len(app.history.runs)} request(s)\n")
     return EXIT_OK
 
