@@ -28,6 +28,8 @@ NARROW = (80, 24)
 def sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "sample"
     shutil.copytree(SAMPLE, root)
+    settings = root / "callbench.toml"  # no endpoints server in a snapshot
+    settings.write_text(settings.read_text().replace("autostart = true", "autostart = false"))
     monkeypatch.chdir(root)  # problems are shown relative to the current folder
     return root
 

@@ -34,9 +34,13 @@ from .dialogs import ChoiceScreen, ConfirmScreen, PromptScreen
 if TYPE_CHECKING:
     # The panes and the sending machinery are imported after the first frame is drawn
     # (see _mount_panes): the workbench shows the workspace at once.
+    from tui.core.endpoints.history import RunRecord
+    from tui.core.endpoints.loader import EndpointSet
+    from tui.core.endpoints.server import EndpointServer
     from tui.core.session import Session
 
     from .editor import CallEditor
+    from .endpoints import RunArrived
     from .response import ResponseViewer
     from .variables import VariablesForm
 
@@ -60,6 +64,7 @@ class CallbenchApp(App[int]):
         Binding("f6", "choose_environment", "Environment"),
         Binding("ctrl+b", "toggle_browser", "Browser on/off", show=False),
         Binding("f7", "maximize_pane", "Maximize pane", show=False),
+        Binding("f8", "endpoints", "Endpoints"),
         Binding("ctrl+l", "focus_pane('editor')", "URL", show=False),
         Binding("ctrl+r", "reload", "Reload files", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -71,6 +76,8 @@ class CallbenchApp(App[int]):
         self._session: Session | None = None
         self.current_ref: str | None = None
         self._pending: Node | None = None
+        self.endpoint_server: EndpointServer | None = None
+        self._endpoint_runs: list[RunRecord] | None = None
         self.edited: Call | None = None
         self._snapshot: Snapshot | None = None
         self._watching = True
@@ -155,6 +162,8 @@ class CallbenchApp(App[int]):
         self.editor.load(None)
         self._session = Session(self._workspace, environment)
         self._refresh_all()
+        if self.workspace.settings.serve_autostart and self.endpoint_set().endpoints:
+            self.toggle_endpoint_server()
         if self._pending is not None:
             pending, self._pending = self._pending, None
             self._open(pending)
@@ -708,6 +717,115 @@ class CallbenchApp(App[int]):
                 self.screen.maximize(pane, container=False)
                 return
 
+    # -- incoming endpoints ------------------------------------------------------------------
+
+    def action_endpoints(self) -> None:
+        from .endpoints import EndpointsScreen
+
+        if isinstance(self.screen, EndpointsScreen):
+            self.pop_screen()
+        else:
+            self.push_screen(EndpointsScreen())
+
+    def endpoint_set(self) -> EndpointSet:
+        from tui.core.endpoints.loader import load_endpoints
+
+        return load_endpoints(self.workspace.root)
+
+    def endpoint_history(self) -> list[RunRecord]:
+        """This workspace's runs: the history file's last ones, then this session's."""
+        if self._endpoint_runs is None:
+            from tui.core.endpoints.history import History, history_file
+
+            self._endpoint_runs = History(history_file(self.workspace.root)).load(200)
+        return self._endpoint_runs
+
+    def toggle_endpoint_server(self) -> None:
+        if self.endpoint_server is not None:
+            server, self.endpoint_server = self.endpoint_server, None
+            self.run_worker(lambda: server.stop(), thread=True, group="serve")
+            self.notify("Stopped the endpoints server")
+            self._endpoints_status()
+            return
+        self._start_endpoints()
+
+    @work(thread=True, exclusive=True, group="serve", exit_on_error=False)
+    def _start_endpoints(self) -> None:
+        from tui.core.endpoints.server import serve_in_thread
+
+        from .endpoints import RunArrived
+
+        def arrived(record: RunRecord) -> None:
+            self.post_message(RunArrived(record))  # thread-safe
+
+        settings = self.workspace.settings
+        try:
+            server = serve_in_thread(
+                self.workspace.root, settings.serve_host, settings.serve_port, on_run=arrived
+            )
+        except CallbenchError as error:
+            self.call_from_thread(self.notify, f"Endpoints not served: {error}", severity="error")
+            return
+        self.call_from_thread(self._endpoints_started, server)
+
+    def _endpoints_started(self, server: EndpointServer) -> None:
+        self.endpoint_server = server
+        count = len(server.endpoints.endpoints.endpoints)
+        self.notify(f"Serving {count} endpoint(s) on {server.url} (f8: endpoints and runs)")
+        self._endpoints_status()
+
+    def _endpoints_status(self) -> None:
+        from .endpoints import EndpointsScreen
+
+        if isinstance(self.screen, EndpointsScreen):
+            self.screen.show_status()
+
+    def on_run_arrived(self, message: RunArrived) -> None:
+        from .endpoints import EndpointsScreen
+
+        self.endpoint_history().append(message.record)
+        if isinstance(self.screen, EndpointsScreen):
+            self.screen.add_run(message.record)
+
+    def new_endpoint(self) -> None:
+        from tui.core.endpoints.templates import TEMPLATES, create_endpoint
+
+        def kind_chosen(kind: str | None) -> None:
+            if not kind:
+                return
+            if kind == "mock":
+                calls = sorted(self.workspace.calls)
+                self.push_screen(
+                    ChoiceScreen(
+                        "Mock which call? (its [sample] is the answer)", [(c, c) for c in calls]
+                    ),
+                    lambda call: named_for(kind, call) if call else None,
+                )
+            else:
+                named_for(kind, "")
+
+        def named_for(kind: str, call: str) -> None:
+            def named(name: str | None) -> None:
+                if not name:
+                    return
+                try:
+                    path = create_endpoint(self.workspace.root, kind, name, call)
+                except CallbenchError as error:
+                    self.notify(str(error), severity="error")
+                    return
+                self.notify(f"Created {path.relative_to(self.workspace.root)}: edit it to taste")
+                from .endpoints import EndpointsScreen
+
+                if isinstance(self.screen, EndpointsScreen):
+                    self.screen.show_endpoints(self.endpoint_set())
+
+            self.push_screen(PromptScreen(f"New {kind} endpoint", placeholder="file name"), named)
+
+        self.push_screen(
+            ChoiceScreen("New endpoint from a template", [(v, k) for k, v in TEMPLATES.items()]),
+            kind_chosen,
+        )
+
     def action_toggle_browser(self) -> None:
         self.toggle_class("hide-browser")
 
@@ -741,6 +859,8 @@ class CallbenchApp(App[int]):
         self._guard_unsaved(leave, "quit")
 
     async def on_unmount(self) -> None:
+        if self.endpoint_server is not None:
+            self.endpoint_server.stop()
         if self._session is not None:
             await self._session.aclose()
 
@@ -760,6 +880,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Choose the environment", "f6", "choose_environment"),
     ("Reload the workspace from disk", "ctrl+r", "reload"),
     ("Show or hide the browser", "ctrl+b", "toggle_browser"),
+    ("Incoming endpoints and their run history", "f8", "endpoints"),
     ("Maximize the focused pane", "f7 (again to restore)", "maximize_pane"),
     ("Focus the browser", "f2", "focus_pane('browser')"),
     ("Focus the editor", "f3", "focus_pane('editor')"),
