@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -98,3 +99,71 @@ def test_serve_port_in_use_is_one_clear_line(tmp_path: Path, server: object) -> 
     assert result.returncode == 3
     assert result.stderr.strip().startswith(f"callbench: cannot listen on 127.0.0.1:{port}")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+SAMPLE_CALLS = [
+    "shop/list-products",
+    "shop/get-product",
+    "shop/orders/create",
+    "shop/orders/cancel",
+    "shop/account",
+    "forms/contact",
+    "forms/upload-avatar",
+    "forms/note",
+    "forms/ping",
+]
+
+
+def test_the_sample_workspace_works_offline_against_its_own_endpoints(tmp_path: Path) -> None:
+    """The README's demo: the sample serves its own endpoints; every sample call succeeds."""
+    import shutil
+
+    root = tmp_path / "sample"
+    shutil.copytree(Path(__file__).parent.parent / "collections", root)
+    env = {**os.environ, "CALLBENCH_SECRET_SAMPLE_TOKEN": "demo-token"}
+    process = subprocess.Popen(
+        ["callbench", "serve", str(root), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None
+    url = ""
+    while not url:
+        line = process.stderr.readline()
+        assert line, "serve stopped"
+        found = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
+        url = found.group(1) if found else ""
+    try:
+        for ref in SAMPLE_CALLS:
+            result = subprocess.run(
+                [
+                    "callbench",
+                    "run",
+                    ref,
+                    "-w",
+                    str(root),
+                    "-v",
+                    f"api={url}",
+                    "-v",
+                    "order_id=5",
+                    "--check-status",
+                    "--json",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                env=env,
+            )
+            assert result.returncode == 0, (ref, result.stderr)
+            exchange = json.loads(result.stdout)
+            assert 200 <= exchange["response"]["status"] < 300, ref
+        mocked = httpx.get(f"{url}/mock/product").json()
+        assert mocked == {"id": 1, "name": "Teapot", "price": 18.5, "tags": ["kitchen"]}
+        with httpx.stream("GET", f"{url}/events/ticks") as stream:
+            first = next(stream.iter_lines())
+        assert first == "event: tick"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)

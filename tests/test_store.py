@@ -21,6 +21,7 @@ from tui.core.models import (
     Extract,
     Options,
     Param,
+    Sample,
     Variable,
 )
 from tui.core.schema import parse_call
@@ -255,6 +256,10 @@ _calls = st.builds(
         follow_redirects=st.booleans(),
         verify=st.one_of(st.booleans(), _text.filter(bool)),
         stream=st.sampled_from(STREAM_MODES),
+    ),
+    sample=st.one_of(
+        st.none(),
+        st.builds(Sample, st.integers(100, 599), st.dictionaries(_name, _text, max_size=2), _text),
     ),
     auth=st.one_of(
         st.none(),

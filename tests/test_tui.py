@@ -17,6 +17,7 @@ from tui.app.json_tree import PAGE, JsonTree
 from tui.app.response import ResponseViewer
 from tui.app.text_view import TextView
 from tui.app.variables import VariablesForm
+from tui.core.workspace import load_workspace
 
 
 @pytest.fixture
@@ -311,3 +312,17 @@ async def test_a_big_body_is_shown_line_by_line_from_a_file(root: Path) -> None:
         items = tree.root.children[0]
         items.expand()
         await wait_for(pilot, lambda: len(items.children) == PAGE + 1)  # a page and "more"
+
+
+async def test_keep_the_response_as_the_calls_sample(root: Path) -> None:
+    app = CallbenchApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_call(pilot, "Items")
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: viewer(app).exchange is not None)
+        await pilot.press("f5", "m", "ctrl+s")
+        await pilot.pause()
+    saved = load_workspace(root).calls["api/items"].sample
+    assert saved is not None and saved.status == 200
+    assert saved.headers == {"Content-Type": "application/json"}
+    assert '"total":3' in saved.body.replace(" ", "")

@@ -415,6 +415,24 @@ class CallbenchApp(App[int]):
 
         self.push_screen(PromptScreen("Save the body to", f"{stem}{suffix}"), chosen)
 
+    def action_save_sample(self) -> None:
+        """Keep the last response as the call's [sample] (what mock endpoints answer)."""
+        from tui.core.models import Sample
+
+        exchange = self.viewer.exchange if self.ready else None
+        if exchange is None or self.edited is None or exchange.call_ref != self.edited.ref:
+            self.notify("Send the call first: its response becomes the sample", severity="warning")
+            return
+        response = exchange.response
+        kind = response.header("content-type")
+        self.edited = dataclasses.replace(
+            self.edited,
+            sample=Sample(response.status, {"Content-Type": kind} if kind else {}, response.text),
+        )
+        self.editor.call = self.edited
+        self._refresh_titles()
+        self.notify("The response is now this call's sample: ctrl+s saves it to the file")
+
     def action_copy_url(self) -> None:
         if self.edited is None:
             return
@@ -876,6 +894,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Cancel the send", "escape", "cancel_send"),
     ("Copy the URL", "resolved, to the clipboard (OSC 52)", "copy_url"),
     ("Copy as curl", "the call as a curl command, secrets masked", "copy_curl"),
+    ("Keep the response as the call's sample", "m in the response viewer", "save_sample"),
     ("Copy the response body", "y in the response viewer", "focus_pane('response')"),
     ("Choose the environment", "f6", "choose_environment"),
     ("Reload the workspace from disk", "ctrl+r", "reload"),

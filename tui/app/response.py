@@ -86,6 +86,7 @@ class ResponseViewer(Vertical):
         Binding("c", "app.copy_curl", "Copy as curl"),
         Binding("s", "save_body", "Save body"),
         Binding("p", "pager", "Pager"),
+        Binding("m", "app.save_sample", "Keep as sample", show=False),
     ]
 
     class SaveRequested(Message):

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import platformdirs
 
@@ -73,19 +73,28 @@ class History:
         self.runs: deque[RunRecord] = deque(maxlen=KEEP_IN_MEMORY)
         self.listeners: list[Callable[[RunRecord], None]] = []
         self._lock = threading.Lock()
+        self._handle: TextIO | None = None
 
     def add(self, record: RunRecord) -> None:
         with self._lock:
             self.runs.append(record)
             if self.path is not None:
                 try:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    with self.path.open("a", encoding="utf-8") as handle:
-                        handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+                    if self._handle is None:
+                        self.path.parent.mkdir(parents=True, exist_ok=True)
+                        self._handle = self.path.open("a", encoding="utf-8")
+                    self._handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+                    self._handle.flush()
                 except OSError:
                     pass  # a full disk must not take the server down
         for listener in list(self.listeners):
             listener(record)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
 
     def load(self, limit: int = KEEP_IN_MEMORY) -> list[RunRecord]:
         """The last runs written to the history file (the TUI shows them on open)."""

@@ -478,6 +478,7 @@ class EndpointServer:
         except OSError as error:
             self.sock.close()
             raise CallbenchError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        self.sock.listen(2048)  # connections queue from now on, before uvicorn runs
         self.port: int = self.sock.getsockname()[1]
         config = uvicorn.Config(
             endpoints.app, log_level="critical", access_log=False, lifespan="on"
@@ -511,6 +512,7 @@ class EndpointServer:
         if self.thread is not None:
             self.thread.join(timeout=5)
         self.sock.close()
+        self.endpoints.history.close()
 
 
 def serve_in_thread(
