@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 
@@ -82,6 +89,66 @@ async def big(request: Request) -> Response:
     return Response(f'{{"items":[{items}],"count":{count}}}', media_type="application/json")
 
 
+def _sse(chunks: list[bytes] | AsyncIterator[bytes]) -> StreamingResponse:
+    async def body() -> AsyncIterator[bytes]:
+        if isinstance(chunks, list):
+            for chunk in chunks:
+                yield chunk
+        else:
+            async for chunk in chunks:
+                yield chunk
+
+    return StreamingResponse(body(), media_type="text/event-stream")
+
+
+async def sse(request: Request) -> StreamingResponse:
+    """``count`` events with ids, as fast as possible (or ``interval`` apart)."""
+    count = int(request.query_params.get("count", "5"))
+    interval = float(request.query_params.get("interval", "0"))
+
+    async def events() -> AsyncIterator[bytes]:
+        for i in range(count):
+            yield f'id: {i}\nevent: tick\ndata: {{"n": {i}, "text": "t{i}"}}\n\n'.encode()
+            if interval:
+                await asyncio.sleep(interval)
+
+    return _sse(events())
+
+
+async def sse_drop(request: Request) -> StreamingResponse:
+    """Two events, then the connection drops; a reconnect resumes after Last-Event-ID."""
+    last = request.headers.get("last-event-id")
+    if last is None:
+        return _sse([b"retry: 50\nid: 1\ndata: one\n\n", b"id: 2\ndata: two\n\n"])
+    return _sse([f"id: 3\ndata: resumed after {last}\n\n".encode()])
+
+
+async def sse_silent(request: Request) -> StreamingResponse:
+    async def nothing() -> AsyncIterator[bytes]:
+        await asyncio.sleep(30)
+        yield b""
+
+    return _sse(nothing())
+
+
+async def sse_cut(request: Request) -> StreamingResponse:
+    return _sse([b"data: whole\n\n", b"data: unfinished"])
+
+
+async def sse_odd(request: Request) -> StreamingResponse:
+    """A long line, invalid UTF-8, CR line ends, a comment, an unknown field."""
+    long_line = b"data: " + b"x" * 1_500_000 + b"\n\n"
+    return _sse([long_line, b"data: bad \xff byte\r\r", b": note\rfoo: bar\rdata: ok\r\r"])
+
+
+async def ndjson(request: Request) -> StreamingResponse:
+    async def lines() -> AsyncIterator[bytes]:
+        for i in range(3):
+            yield f'{{"i": {i}}}\n'.encode()
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
 async def items(request: Request) -> JSONResponse:
     count = int(request.query_params.get("count", "3"))
     return JSONResponse(
@@ -136,6 +203,12 @@ app = Starlette(
         Route("/echo/{rest:path}", echo, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/items", items),
         Route("/big", big),
+        Route("/sse", sse),
+        Route("/sse/drop", sse_drop),
+        Route("/sse/silent", sse_silent),
+        Route("/sse/cut", sse_cut),
+        Route("/sse/odd", sse_odd),
+        Route("/ndjson", ndjson),
         Route("/products", products),
         Route("/products/{pid:int}", product),
         Route("/orders", orders, methods=["POST"]),

@@ -133,6 +133,11 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object describing the exchange"
     )
+    parser.add_argument(
+        "--reconnect",
+        action="store_true",
+        help="reopen a dropped stream (SSE retry, Last-Event-ID)",
+    )
     return parser
 
 
@@ -255,12 +260,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                 fail(EXIT_BUILD, f"[paths] {args.path} of {call.ref}: {error}")
             fail(EXIT_USAGE, f"--path: {error}")
     try:
-        exchange = asyncio.run(_send(workspace, call, args.env, values))
+        return asyncio.run(_send(workspace, call, args, values, selector))
     except TransportError as error:
         fail(EXIT_TRANSPORT, str(error))
     except CallbenchError as error:
         fail(EXIT_BUILD, str(error))
-    return _report(exchange, args, selector)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -305,13 +309,103 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _send(workspace: Any, call: Any, env: str | None, values: dict[str, str]) -> Exchange:
+async def _send(
+    workspace: Any,
+    call: Any,
+    args: argparse.Namespace,
+    values: dict[str, str],
+    selector: str | None,
+) -> int:
+    """Send; print a whole response, or a stream's events as they arrive."""
     from tui.core.runner import prepare
     from tui.core.sender import Sender
+    from tui.core.streaming import StreamSession
 
-    prepared = prepare(workspace, call, env, values)
-    async with Sender() as sender:
-        return await sender.send(prepared)
+    prepared = prepare(workspace, call, args.env, values)
+    reconnect = args.reconnect or prepared.options.reconnect
+    async with Sender() as sender, StreamSession(sender, prepared, reconnect=reconnect) as session:
+        if session.kind is None:
+            exchange = await session.read_exchange()
+        else:
+            return await _print_stream(session, args, selector)
+    return _report(exchange, args, selector)
+
+
+async def _print_stream(session: Any, args: argparse.Namespace, selector: str | None) -> int:
+    """One line (or JSON object) per event, flushed; ctrl+c ends it cleanly with exit 0."""
+    import asyncio
+
+    import orjson
+
+    from tui.core.selector import compile_path
+    from tui.core.streaming import Reconnect
+
+    head = session.head()
+    out = sys.stdout
+    if args.include and not args.json:
+        out.write(_head(head.response, head.secrets))
+    path = compile_path(selector) if selector and not _is_special(selector) else None
+    stopped = ""
+    try:
+        async for item in session.events():
+            if isinstance(item, Reconnect):
+                sys.stderr.write(
+                    f"callbench: reconnecting (attempt {item.attempt}, in {item.wait:g} s): "
+                    f"{item.reason}\n"
+                )
+                continue
+            if args.json:
+                document: dict[str, Any] = {
+                    "event": item.event,
+                    "data": item.data,
+                    "id": item.id,
+                    "retry": item.retry,
+                    "offset": round(item.offset, 6),
+                }
+                if path is not None:
+                    document["value"] = _project(path, item.data)
+                line = orjson.dumps(document).decode()
+            elif path is not None:
+                value = _project(path, item.data)
+                if value is None:
+                    continue  # not JSON, or nothing found: nothing to print
+                line = _format_value(value)
+            else:
+                line = item.data
+            out.write(line + "\n")
+            out.flush()
+    except asyncio.CancelledError:
+        stopped = "stopped"
+    stats = session.stats
+    ending = stopped or (str(session.error) if session.error else "the stream ended")
+    kind = head.response.content_type
+    if stats.events == 0 and session.kind == "sse" and kind != "text/event-stream":
+        ending += f" (no events: the response is {kind or 'untyped'}, not text/event-stream)"
+    if session.incomplete and not stopped:
+        ending += " (an unfinished event at the end was dropped)"
+    sys.stderr.write(
+        f"callbench: {stats.events} event(s) in {stats.elapsed:.1f} s "
+        f"({stats.rate:.0f}/s, {stats.bytes} bytes, {stats.reconnects} reconnect(s)); "
+        f"{ending}\n"
+    )
+    return EXIT_TRANSPORT if session.error is not None and not stopped else EXIT_OK
+
+
+def _project(path: Any, data: str) -> Any:
+    """A JSONPath applied to an event's data: None when it is not JSON or finds nothing."""
+    import orjson
+
+    from tui.core.selector import select_json
+
+    try:
+        selection = select_json(path, orjson.loads(data))
+    except orjson.JSONDecodeError:
+        return None
+    return selection.value if selection.values else None
+
+
+def _is_special(selector: str) -> bool:
+    return selector == "status" or selector.lower().startswith("header:")
 
 
 def _report(exchange: Exchange, args: argparse.Namespace, selector: str | None) -> int:

@@ -154,6 +154,7 @@ class Options:
     cert: str = ""
     key: str = ""
     key_password: str = ""
+    reconnect: bool = False
 
     def to_toml(self) -> TomlDict:
         defaults = _DEFAULT_OPTIONS
@@ -175,6 +176,7 @@ OPTION_KEYS = (
     "cert",
     "key",
     "key_password",
+    "reconnect",
 )
 _DEFAULT_OPTIONS = Options()
 

@@ -278,6 +278,7 @@ def parse_options(reader: Reader | None) -> Options:
         cert=reader.string("cert"),
         key=reader.string("key"),
         key_password=reader.string("key_password"),
+        reconnect=reader.boolean("reconnect", False),
     )
     if options.timeout <= 0:
         reader.fail("timeout", "must be more than 0 seconds")
