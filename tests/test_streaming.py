@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -77,7 +78,7 @@ async def test_events_arrive_with_ids_offsets_and_counters(tmp_path: Path, serve
         {"n": 0, "text": "t0"},
     )
     assert events[-1].id == "49"
-    assert all(a.offset <= b.offset for a, b in zip(events, events[1:], strict=False))
+    assert all(a.offset <= b.offset for a, b in itertools.pairwise(events))
     assert session.stats.events == 50 and session.stats.bytes > 50 * 20
 
 
@@ -206,7 +207,7 @@ def test_cli_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path, server_url: str
     assert json.loads(first)["n"] == 0
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=20)
+    _out, err = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "stopped" in err and "event(s) in" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
