@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,7 +43,10 @@ async def wait_for(
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
-        await pilot.pause(0.05)
+        # A plain sleep: the app runs meanwhile (pilot.pause would wait for the whole
+        # screen to go idle each time, which throttles a fast stream to a crawl).
+        await asyncio.sleep(0.02)
+    await pilot.pause()
 
 
 async def until_ready(pilot: Pilot[object]) -> None:

@@ -363,11 +363,34 @@ class CallbenchApp(App[int]):
 
     @work(exclusive=True, group="send", exit_on_error=False)
     async def _send_worker(self, call: Call) -> None:
+        """Send; a stream shows its events as they arrive, until it ends or escape."""
+        from tui.core.streaming import StreamSession
+
         viewer = self.viewer
+        view = None
         try:
-            exchange = await self.session.send(call)
+            prepared = self.session.prepare(call)
+            async with StreamSession(
+                self.session.sender, prepared, reconnect=prepared.options.reconnect
+            ) as stream:
+                if stream.kind is None:
+                    exchange = await stream.read_exchange()
+                    self.session.apply_extracts(call, exchange)
+                    viewer.show_exchange(exchange)
+                else:
+                    view = viewer.show_stream(stream.head())
+                    view.start(stream.stats)
+                    async for item in stream.events():
+                        view.push(item)
+                    ending = str(stream.error) if stream.error else "the stream ended"
+                    view.finish(ending)
+                    viewer.stream_ended(ending)
         except asyncio.CancelledError:
-            viewer.show_message("Cancelled.", error=False)
+            if view is not None:
+                view.finish("stopped: what arrived is kept")
+                viewer.stream_ended("stopped")
+            else:
+                viewer.show_message("Cancelled.", error=False)
             raise
         except TransportError as error:
             viewer.show_message(f"✗ {error}")
@@ -375,14 +398,34 @@ class CallbenchApp(App[int]):
         except CallbenchError as error:
             viewer.show_message(f"✗ Not sent: {error}")
             return
-        viewer.show_exchange(exchange)
         self._refresh_variables()
+
+    def on_stream_view_save_requested(self) -> None:
+        from .stream_view import StreamView
+
+        view = self.query_one(StreamView)
+        stem = (self.current_ref or "stream").replace("/", "-")
+
+        def chosen(path_text: str | None) -> None:
+            if not path_text:
+                return
+            path = Path(path_text).expanduser()
+            try:
+                count = view.save(path)
+            except FileExistsError:
+                self.notify(f"{path} exists; choose another name", severity="error")
+                return
+            except OSError as error:
+                self.notify(f"Cannot write {path}: {error.strerror}", severity="error")
+                return
+            self.notify(f"Saved {count} events to {path}")
+
+        self.push_screen(PromptScreen("Save the events (JSON Lines) to", f"{stem}.jsonl"), chosen)
 
     def action_cancel_send(self) -> None:
         workers = [w for w in self.workers if w.group == "send" and w.is_running]
         if workers:
-            self.workers.cancel_group(self, "send")
-            self.viewer.show_message("Cancelled.", error=False)
+            self.workers.cancel_group(self, "send")  # the worker says what was cancelled
         elif _typing(self.focused):
             self.query_one("#browser-tree").focus()
 

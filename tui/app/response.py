@@ -41,6 +41,7 @@ from tui.core.exchange import Exchange, ResponseData
 
 from .json_tree import JsonTree
 from .process_pool import JobFailed, run_module
+from .stream_view import StreamView
 from .text_view import Lines, TextView
 
 BIG_BODY = 1_000_000  # bytes: above this, the line view and a worker process
@@ -107,6 +108,8 @@ class ResponseViewer(Vertical):
             "No response yet. Select a call and press ctrl+j to send.", id="response-status"
         )
         with TabbedContent(id="response-tabs"):
+            with TabPane("Stream", id="tab-stream"):
+                yield StreamView(id="stream-view")
             with (
                 TabPane("Body", id="tab-body-view"),
                 ContentSwitcher(initial="body-small", id="body-views"),
@@ -126,6 +129,7 @@ class ResponseViewer(Vertical):
                 yield Static("", id="timing-view")
 
     def on_mount(self) -> None:
+        self.query_one("#response-tabs", TabbedContent).active = "tab-body-view"
         table = self.query_one("#headers-table", DataTable)
         table.add_columns("name", "value")
         self.set_interval(0.1, self._tick)
@@ -165,7 +169,30 @@ class ResponseViewer(Vertical):
         self._fill_timing(exchange)
         self.query_one("#request-view", TextView).set_text(_request_text(exchange))
         self.query_one("#body-binary", Static).update("")
+        tabs = self.query_one("#response-tabs", TabbedContent)
+        if tabs.active == "tab-stream":
+            tabs.active = "tab-body-view"
         self._format(exchange)
+
+    def show_stream(self, head: Exchange) -> StreamView:
+        """A stream started: status and headers now, its events in the Stream tab."""
+        self._sending_since = None
+        self.exchange = head
+        self.big = None
+        self.note = "streaming"
+        self._status(self._status_line(head))
+        self._fill_headers(head.response)
+        self._fill_timing(head)
+        self.query_one("#request-view", TextView).set_text(_request_text(head))
+        self.query_one("#body-small", TextArea).load_text("(a stream: see the Stream tab)")
+        self.query_one("#body-views", ContentSwitcher).current = "body-small"
+        self.query_one("#response-tabs", TabbedContent).active = "tab-stream"
+        return self.query_one(StreamView)
+
+    def stream_ended(self, note: str) -> None:
+        self.note = note
+        if self.exchange is not None:
+            self._status(self._status_line(self.exchange))
 
     def _status_line(self, exchange: Exchange) -> Text:
         response = exchange.response

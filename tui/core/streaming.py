@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,6 +37,7 @@ LINE_TYPES = (
     "application/json-seq",
 )
 DEFAULT_KEEP = 100_000
+YIELD_SECONDS = 0.005  # a fast stream gives the event loop a turn this often
 
 
 def stream_kind(option: str, content_type: str | None) -> str | None:
@@ -176,7 +178,13 @@ class StreamSession:
             reason = "the server closed the stream"
             self.error = None
             try:
+                turn = time.perf_counter()
                 async for chunk in self.response.aiter_raw():
+                    # Buffered data is read without ever suspending: let the loop breathe
+                    # (a UI in the same loop must keep answering keys).
+                    if time.perf_counter() - turn > YIELD_SECONDS:
+                        await asyncio.sleep(0)
+                        turn = time.perf_counter()
                     batch = parser.feed(chunk)
                     self.stats.bytes += len(chunk)
                     if batch:
@@ -211,3 +219,24 @@ class StreamSession:
                 return
             if self.kind is None:
                 return  # what came back is no longer a stream
+
+
+def write_events(path: Path, events: list[Event]) -> int:
+    """Events as JSON Lines (event, data, id, retry, offset); an existing file is kept."""
+    import orjson
+
+    with path.open("xb") as handle:
+        for event in events:
+            handle.write(
+                orjson.dumps(
+                    {
+                        "event": event.event,
+                        "data": event.data,
+                        "id": event.id,
+                        "retry": event.retry,
+                        "offset": event.offset,
+                    }
+                )
+                + b"\n"
+            )
+    return len(events)
