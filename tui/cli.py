@@ -67,6 +67,12 @@ output:
   as a JSON array. A selector is a JSONPath ($.items[*].id), header:NAME, status,
   or the name of one of the call's [paths].
 
+streams:
+  A text/event-stream (SSE) or NDJSON response is printed event by event as it
+  arrives: its data, --path's projection, or with --json one object per event.
+  A summary goes to stderr; ctrl+c stops cleanly (exit 0). --reconnect reopens a
+  dropped stream, sending Last-Event-ID.
+
 exit status:
   0  a response arrived (any status, unless --check-status)
   1  the request could not be built (workspace, variable, template or body error)

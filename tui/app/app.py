@@ -379,7 +379,7 @@ class CallbenchApp(App[int]):
                     viewer.show_exchange(exchange)
                 else:
                     view = viewer.show_stream(stream.head())
-                    view.start(stream.stats)
+                    view.start(stream.stats, keep=self.workspace.settings.stream_keep)
                     async for item in stream.events():
                         view.push(item)
                     ending = str(stream.error) if stream.error else "the stream ended"

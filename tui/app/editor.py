@@ -145,6 +145,7 @@ class CallEditor(Vertical):
         for name, label in (
             ("follow_redirects", "follow redirects"),
             ("force_utf8", "force UTF-8"),
+            ("reconnect", "stream reconnect"),
         ):
             with Horizontal(classes="option-row"):
                 yield Label(label, classes="option-label")
@@ -192,6 +193,7 @@ class CallEditor(Vertical):
             self.query_one(f"#opt-{name}", Input).value = text
         self.query_one("#opt-follow_redirects", Switch).value = options.follow_redirects
         self.query_one("#opt-force_utf8", Switch).value = options.force_utf8
+        self.query_one("#opt-reconnect", Switch).value = options.reconnect
         self.query_one("#opt-stream", Select).value = options.stream
 
     def show_resolved(self, text: Text | str) -> None:
@@ -309,6 +311,7 @@ class CallEditor(Vertical):
                 problems.append(f"{name}: {error}")
         options.follow_redirects = self.query_one("#opt-follow_redirects", Switch).value
         options.force_utf8 = self.query_one("#opt-force_utf8", Switch).value
+        options.reconnect = self.query_one("#opt-reconnect", Switch).value
         options.stream = str(self.query_one("#opt-stream", Select).value)
         if problems:
             self.notify("; ".join(problems), severity="warning", timeout=3)

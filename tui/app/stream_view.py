@@ -193,7 +193,8 @@ class StreamView(Vertical):
 
     # -- the stream, from the sending worker -----------------------------------------
 
-    def start(self, stats: StreamStats) -> None:
+    def start(self, stats: StreamStats, keep: int | None = None) -> None:
+        self.keep = keep or self.keep
         self.events = deque(maxlen=self.keep)
         self.pending = []
         self.stats = stats

@@ -319,3 +319,4 @@ class Settings:
     serve_host: str = "127.0.0.1"
     serve_port: int = 8787
     serve_autostart: bool = False
+    stream_keep: int = 100_000  # events a stream view keeps (all are counted)

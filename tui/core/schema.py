@@ -392,6 +392,9 @@ def parse_settings(data: dict[str, Any], path: Path, text: str) -> Settings:
         name=reader.string("name"),
         default_environment=reader.string("default_environment"),
     )
+    settings.stream_keep = reader.get("stream_keep", (int,), 100_000)
+    if settings.stream_keep < 1:
+        reader.fail("stream_keep", "must be 1 or more")
     serve = reader.table("serve")
     if serve is not None:
         settings.serve_host = serve.string("host", "127.0.0.1")
