@@ -149,6 +149,20 @@ async def ndjson(request: Request) -> StreamingResponse:
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
+SHAPES: dict[str, int] = {}
+
+
+async def shape(request: Request) -> JSONResponse:
+    """A response whose shape changes with every call (for drift checks)."""
+    key = request.query_params.get("key", "default")
+    turn = SHAPES[key] = SHAPES.get(key, 0) + 1
+    if turn == 1:
+        return JSONResponse({"id": 1, "name": "a", "tags": ["x"], "next": None})
+    if turn == 2:
+        return JSONResponse({"id": 2, "name": "b", "tags": [], "next": "c2"})
+    return JSONResponse({"id": "3", "tags": ["y"], "next": None, "extra": True})
+
+
 async def items(request: Request) -> JSONResponse:
     count = int(request.query_params.get("count", "3"))
     return JSONResponse(
@@ -203,6 +217,7 @@ app = Starlette(
         Route("/echo/{rest:path}", echo, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/items", items),
         Route("/big", big),
+        Route("/shape", shape),
         Route("/sse", sse),
         Route("/sse/drop", sse_drop),
         Route("/sse/silent", sse_silent),

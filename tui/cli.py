@@ -140,6 +140,16 @@ def _run_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print one JSON object describing the exchange"
     )
     parser.add_argument(
+        "--check-type",
+        action="store_true",
+        help="compare the JSON response with the call's stored data type; exit 1 on drift",
+    )
+    parser.add_argument(
+        "--save-type",
+        action="store_true",
+        help="merge the JSON response into the call's stored data type ([data_type])",
+    )
+    parser.add_argument(
         "--reconnect",
         action="store_true",
         help="reopen a dropped stream (SSE retry, Last-Event-ID)",
@@ -334,7 +344,9 @@ async def _send(
             exchange = await session.read_exchange()
         else:
             return await _print_stream(session, args, selector)
-    return _report(exchange, args, selector)
+    code = _report(exchange, args, selector)
+    drift_code = _data_type(workspace, call, exchange, args)
+    return drift_code if drift_code else code
 
 
 async def _print_stream(session: Any, args: argparse.Namespace, selector: str | None) -> int:
@@ -451,6 +463,50 @@ def _report(exchange: Exchange, args: argparse.Namespace, selector: str | None) 
     if args.check_status and response.status >= 500:
         return EXIT_5XX
     return EXIT_OK
+
+
+def _data_type(workspace: Any, call: Any, exchange: Exchange, args: argparse.Namespace) -> int:
+    """--check-type and --save-type: compare the response with, or fold it into, the
+    call's stored data type. Returns 1 for drift or an unusable body, else 0."""
+    if not (args.check_type or args.save_type):
+        return EXIT_OK
+    from tui.core.datatypes import DataType, check, merge
+    from tui.core.errors import CallbenchError
+    from tui.core.store import save_call
+
+    try:
+        document = exchange.response.json
+    except ValueError:
+        sys.stderr.write(
+            f"callbench: the response of {call.ref} is not JSON: no data type to "
+            f"{'check' if args.check_type else 'save'}\n"
+        )
+        return EXIT_BUILD
+    code = EXIT_OK
+    if args.check_type:
+        if call.data_type is None:
+            sys.stderr.write(
+                f"callbench: {call.ref} has no stored data type: run it once with --save-type\n"
+            )
+            return EXIT_BUILD
+        drift = check(call.data_type, document)
+        if drift:
+            sys.stderr.write(f"callbench: the response of {call.ref} drifted from its type:\n")
+            sys.stderr.writelines(f"  {item}\n" for item in drift)
+            code = EXIT_BUILD
+    if args.save_type:
+        import dataclasses
+
+        updated = merge(call.data_type or DataType(), document)
+        try:
+            save_call(workspace, dataclasses.replace(call, data_type=updated))
+        except CallbenchError as error:
+            fail(EXIT_BUILD, f"data type not saved: {error}")
+        sys.stderr.write(
+            f"callbench: saved the data type of {call.ref} "
+            f"({updated.samples} sample(s), {len(updated.fields)} field(s))\n"
+        )
+    return code
 
 
 def _head(response: ResponseData, secrets: list[str]) -> str:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .datatypes import DataType
+
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 BODY_TYPES = ("none", "json", "text", "form", "multipart")
 USE_AS = ("data", "action")
@@ -215,6 +217,7 @@ class Call:
     options: Options = field(default_factory=Options)
     auth: AuthConfig | None = None
     sample: Sample | None = None
+    data_type: DataType | None = None
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -253,6 +256,8 @@ class Call:
             out["options"] = options
         if self.sample is not None:
             out["sample"] = self.sample.to_toml()
+        if self.data_type is not None:
+            out["data_type"] = self.data_type.to_toml()
         if self.extract:
             out["extract"] = [e.to_toml() for e in self.extract]
         return out

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+from .datatypes import DataType, FieldType
 from .errors import FileProblem
 from .models import (
     BODY_TYPES,
@@ -318,6 +319,24 @@ def parse_sample(reader: Reader | None) -> Sample | None:
     return sample
 
 
+def parse_data_type(reader: Reader | None) -> DataType | None:
+    if reader is None:
+        return None
+    samples = reader.get("samples", (int,), 1)
+    fields_reader = reader.table("fields")
+    fields: dict[str, FieldType] = {}
+    for name, raw in (fields_reader.data if fields_reader else {}).items():
+        assert fields_reader is not None
+        if not isinstance(raw, str):
+            fields_reader.fail(name, f"a field type is a string, not {_describe(raw)}")
+        try:
+            fields[name] = FieldType.parse(raw)
+        except ValueError as error:
+            fields_reader.fail(name, str(error))
+    reader.finish()
+    return DataType(fields, samples)
+
+
 def parse_paths(reader: Reader | None) -> dict[str, str]:
     if reader is None:
         return {}
@@ -351,6 +370,7 @@ def parse_call(data: dict[str, Any], path: Path, text: str, ref: str) -> Call:
         options=parse_options(reader.table("options")),
         auth=parse_auth(reader.table("auth")),
         sample=parse_sample(reader.table("sample")),
+        data_type=parse_data_type(reader.table("data_type")),
         path=path,
     )
     reader.finish()

@@ -20,7 +20,7 @@ from tomlkit.items import AoT, InlineTable, Item, String, StringType, Table, Tri
 from .models import TomlDict
 
 # Sections that are written as [table] headers; anything deeper is an inline table.
-_TABLE_DEPTH = {"body": 2}
+_TABLE_DEPTH = {"body": 2, "data_type": 2}
 
 
 def _string(value: str) -> Item:
