@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
     from .editor import CallEditor
     from .endpoints import RunArrived
+    from .paths_pane import PathsPane
     from .response import ResponseViewer
     from .variables import VariablesForm
 
@@ -302,6 +304,10 @@ class CallbenchApp(App[int]):
     # -- saving ----------------------------------------------------------------------------
 
     def action_save(self) -> None:
+        accept = getattr(self.screen, "action_accept", None)
+        if callable(accept):  # ctrl+s in a dialog accepts the dialog
+            accept()
+            return
         if self.edited is None:
             self.notify("Nothing to save: no call is open", severity="warning")
             return
@@ -358,6 +364,8 @@ class CallbenchApp(App[int]):
         self._send(call, label)
 
     def _send(self, call: Call, label: str) -> None:
+        self.viewer.call_paths = dict(call.paths)
+        self.viewer.call_type = call.data_type
         self.viewer.show_sending(label)
         self._send_worker(call)
 
@@ -457,6 +465,124 @@ class CallbenchApp(App[int]):
             self.notify(f"Saved {len(data)} bytes to {path}")
 
         self.push_screen(PromptScreen("Save the body to", f"{stem}{suffix}"), chosen)
+
+    def on_paths_pane_save_path(self, message: PathsPane.SavePath) -> None:
+        from .paths_pane import PathsPane
+
+        if self.edited is None:
+            return
+
+        def named(name: str | None) -> None:
+            if not name or self.edited is None:
+                return
+            name = name.strip()
+            paths = {**self.edited.paths, name: message.expression}
+            self.edited = dataclasses.replace(self.edited, paths=paths)
+            self.editor.call = self.edited
+            self.viewer.call_paths = paths
+            self.viewer.query_one(PathsPane).set_named(paths)
+            self._refresh_titles()
+            self.notify(f"Named path {name} = {message.expression}: ctrl+s saves it")
+
+        self.push_screen(PromptScreen(f"Name for {message.expression}", placeholder="name"), named)
+
+    def action_initialize(self) -> None:
+        """Send the call once and store its response's data type in the call file."""
+        call = self.edited
+        if call is None or not self.ready:
+            return
+        if self.dirty:
+            self.notify(
+                "Save or discard your edits first: initialize saves the call", severity="warning"
+            )
+            return
+
+        def go(yes: bool | None = True) -> None:
+            if yes:
+                self._initialize_worker(call)
+
+        if call.use_as == "action":
+            self.push_screen(
+                ConfirmScreen(
+                    "Initialize sends this action call for real. Send it?",
+                    f"{call.method} {call.url}",
+                    yes="Send",
+                ),
+                go,
+            )
+        else:
+            go()
+
+    @work(exclusive=True, group="send", exit_on_error=False)
+    async def _initialize_worker(self, call: Call) -> None:
+        self.viewer.show_sending(f"{call.method} (initialize)")
+        try:
+            exchange = await self.session.send(call)
+        except CallbenchError as error:
+            self.viewer.show_message(f"✗ {error}")
+            return
+        self.viewer.show_exchange(exchange)
+        try:
+            document = exchange.response.json
+        except ValueError:
+            self.notify("The response is not JSON: no data type to store", severity="error")
+            return
+        self._store_type(call, document)
+
+    def action_manual_response(self) -> None:
+        """A data type from a pasted sample, without sending anything."""
+        from .dialogs import TextScreen
+
+        call = self.edited
+        if call is None or not self.ready:
+            return
+        if self.dirty:
+            self.notify("Save or discard your edits first", severity="warning")
+            return
+
+        def pasted(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            if text.strip().startswith("@"):
+                try:
+                    text = Path(text.strip()[1:]).expanduser().read_text(encoding="utf-8")
+                except OSError as error:
+                    self.notify(f"Cannot read {text.strip()[1:]}: {error}", severity="error")
+                    return
+            try:
+                document = orjson.loads(text)
+            except orjson.JSONDecodeError as error:
+                self.notify(f"The sample is not JSON ({error}); nothing saved", severity="error")
+                return
+            self._store_type(call, document)
+
+        self.push_screen(
+            TextScreen(
+                "A sample response (JSON) for the data type of " + call.ref,
+                "paste JSON, or @path to load a file · ctrl+s accepts · escape cancels",
+            ),
+            pasted,
+        )
+
+    def _store_type(self, call: Call, document: Any) -> None:
+        from tui.core.datatypes import DataType, merge
+        from tui.core.store import save_call
+
+        saved = self.workspace.calls.get(call.ref, call)
+        updated = merge(saved.data_type or DataType(), document)
+        try:
+            save_call(self.workspace, dataclasses.replace(saved, data_type=updated))
+        except CallbenchError as error:
+            self.notify(f"Data type not saved: {error}", severity="error")
+            return
+        self.edited = dataclasses.replace(self.workspace.calls[call.ref])
+        self.editor.call = self.edited
+        self.viewer.call_type = updated
+        self._snapshot = None
+        self.notify(
+            f"Saved the data type of {call.ref}: {len(updated.fields)} fields from "
+            f"{updated.samples} sample(s)"
+        )
 
     def action_save_sample(self) -> None:
         """Keep the last response as the call's [sample] (what mock endpoints answer)."""

@@ -133,3 +133,30 @@ class ParamScreen(ModalScreen[tuple[str, str, bool] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class TextScreen(ModalScreen[str | None]):
+    """Paste or type a block of text (a sample response); ctrl+s accepts."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "accept", "Accept")]
+
+    def __init__(self, title: str, hint: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import TextArea
+
+        with Vertical(classes="dialog text-dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield TextArea.code_editor("", language="json", id="text-input")
+            yield Static(self.hint or "ctrl+s accepts, escape cancels", classes="dialog-hint")
+
+    def action_accept(self) -> None:
+        from textual.widgets import TextArea
+
+        self.dismiss(self.query_one("#text-input", TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

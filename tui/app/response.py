@@ -37,9 +37,11 @@ from textual.worker import get_current_worker
 
 from tui.core.body_files import Formatted, LineFile, formatted_from_json, quick_pretty, spool
 from tui.core.body_format import pretty_json
+from tui.core.datatypes import DataType
 from tui.core.exchange import Exchange, ResponseData
 
 from .json_tree import JsonTree
+from .paths_pane import PathsPane
 from .process_pool import JobFailed, run_module
 from .stream_view import StreamView
 from .text_view import Lines, TextView
@@ -88,6 +90,8 @@ class ResponseViewer(Vertical):
         Binding("s", "save_body", "Save body"),
         Binding("p", "pager", "Pager"),
         Binding("m", "app.save_sample", "Keep as sample", show=False),
+        Binding("i", "app.initialize", "Initialize type", show=False),
+        Binding("M", "app.manual_response", "Type from a pasted sample", show=False),
     ]
 
     class SaveRequested(Message):
@@ -100,6 +104,8 @@ class ResponseViewer(Vertical):
         self.big: Formatted | None = None  # the formatted files of a big body
         self.note = ""
         self._tree_built = False
+        self.call_paths: dict[str, str] = {}  # the call's named paths and data type,
+        self.call_type: DataType | None = None  # set by the app before a response comes
         self._sending_since: float | None = None
         self._sending_label = ""
 
@@ -119,6 +125,8 @@ class ResponseViewer(Vertical):
                 yield Static("", id="body-binary")
             with TabPane("Tree", id="tab-tree"):
                 yield JsonTree(id="json-tree")
+            with TabPane("Paths", id="tab-paths"):
+                yield PathsPane(id="paths-pane")
             with TabPane("Headers", id="tab-headers-view"):
                 yield DataTable(id="headers-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Raw", id="tab-raw"):
@@ -282,6 +290,7 @@ class ResponseViewer(Vertical):
             switcher.current = "body-small"
         self._show_tree(document)
         self.query_one("#raw-view", TextView).set_lines(raw)
+        self.query_one(PathsPane).show(exchange, document, self.call_paths, self.call_type)
 
     def _show_binary(self, response: ResponseData) -> None:
         self.query_one("#body-binary", Static).update(
@@ -347,6 +356,9 @@ class ResponseViewer(Vertical):
             )
         self.query_one("#raw-view", TextView).set_lines(raw)
         self._set_note(f"{len(pretty):,} lines")
+        self.query_one(PathsPane).show(
+            exchange, None, self.call_paths, None, body_file=formatted.raw.path
+        )
 
     @on(TabbedContent.TabActivated, "#response-tabs")
     def _tab(self, event: TabbedContent.TabActivated) -> None:
