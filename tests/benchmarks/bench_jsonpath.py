@@ -124,20 +124,30 @@ def main() -> int:
         )
         (root / "big" / "get.toml").write_text('url = "/big"\n')
         tui_seconds, key, gap, count = asyncio.run(in_tui(root))
-    print(f"bench_jsonpath: {EXPRESSION} on a {len(body) / 1e6:.1f} MB JSON body "
-          f"({len(baseline):,} matches)")
+    print(
+        f"bench_jsonpath: {EXPRESSION} on a {len(body) / 1e6:.1f} MB JSON body "
+        f"({len(baseline):,} matches)"
+    )
     print(f"  orjson parse of the body (info)         : {parse_seconds * 1000:7.0f} ms")
     print(f"  jsonpath-ng find (baseline)             : {base_seconds * 1000:7.0f} ms")
-    print(f"  core select_json                        : {core_seconds * 1000:7.0f} ms   "
-          f"{core_seconds / base_seconds:.3f}x baseline")
-    print(f"  TUI: typed -> result shown (child proc) : {tui_seconds * 1000:7.0f} ms   "
-          f"({count:,} values)")
+    print(
+        f"  core select_json                        : {core_seconds * 1000:7.0f} ms   "
+        f"{core_seconds / base_seconds:.3f}x baseline"
+    )
+    print(
+        f"  TUI: typed -> result shown (child proc) : {tui_seconds * 1000:7.0f} ms   "
+        f"({count:,} values)"
+    )
     print(f"  slowest key press meanwhile             : {key * 1000:7.1f} ms")
     print(f"  longest event-loop stall meanwhile      : {gap * 1000:7.1f} ms")
-    print(f"  goal: result <= {GOAL_SECONDS} s                : "
-          f"{'PASS' if tui_seconds <= GOAL_SECONDS and count == len(baseline) else 'MISS'}")
-    print(f"  goal: keys <= {GOAL_KEY * 1000:.0f} ms                   : "
-          f"{'PASS' if key <= GOAL_KEY else 'MISS'}")
+    print(
+        f"  goal: result <= {GOAL_SECONDS} s                : "
+        f"{'PASS' if tui_seconds <= GOAL_SECONDS and count == len(baseline) else 'MISS'}"
+    )
+    print(
+        f"  goal: keys <= {GOAL_KEY * 1000:.0f} ms                   : "
+        f"{'PASS' if key <= GOAL_KEY else 'MISS'}"
+    )
     return 0
 
 

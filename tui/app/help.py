@@ -15,9 +15,12 @@ from textual.widgets import Static
 
 from .browser import BrowserTree
 from .editor import CallEditor
+from .endpoints import EndpointsScreen
 from .json_tree import JsonTree
 from .params_table import ParamsDataTable
+from .paths_pane import PathsPane
 from .response import ResponseViewer
+from .stream_view import StreamView
 
 SECTIONS: list[tuple[str, type[DOMNode]]] = [
     ("Browser", BrowserTree),
@@ -25,6 +28,9 @@ SECTIONS: list[tuple[str, type[DOMNode]]] = [
     ("Query, headers and form tables", ParamsDataTable),
     ("Response viewer", ResponseViewer),
     ("Response tree", JsonTree),
+    ("Paths tab", PathsPane),
+    ("Stream tab", StreamView),
+    ("Endpoints (f8)", EndpointsScreen),
 ]
 
 
