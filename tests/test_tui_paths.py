@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tui.app.dialogs import PromptScreen, TextScreen
 from tui.app.paths_pane import PathsPane
 from tui.app.response import ResponseViewer
 from tui.app.text_view import TextView
+from tui.app.variables import VariablesForm
 
 
 def text_of(view: TextView) -> str:
@@ -84,3 +86,42 @@ async def test_initialize_and_manual_response_store_the_data_type(
         await wait_for(pilot, lambda: viewer.exchange is not None)
         await pilot.pause(0.3)
         assert str(viewer.query_one("#type-drift").render()).strip() == ""
+
+
+async def test_a_json_variable_shaped_by_a_data_type_gets_one_field_per_member(
+    tmp_path: Path, server_url: str
+) -> None:
+    root = sample_workspace(tmp_path / "ws", server_url)
+    (root / "api" / "shape.toml").write_text(
+        'name = "Shape"\nurl = "/items"\n[data_type]\nsamples = 1\n[data_type.fields]\n'
+        '"$" = "object"\nemail = "string"\nqty = "integer"\ngift = "boolean"\n'
+        'tags = "list<string>"\n'
+    )
+    (root / "api" / "send-order.toml").write_text(
+        'name = "Send order"\nmethod = "POST"\nurl = "/echo"\n'
+        '[body]\ntype = "json"\ncontent = \'{"order": {{order}}}\'\n'
+        '[variables]\norder = { type = "json", data_type = "api/shape" }\n'
+    )
+    app = CallbenchApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_call(pilot, "Send order")
+        form = app.query_one(VariablesForm)
+        await wait_for(pilot, lambda: "order" in form._names)
+        box = form._boxes["order"]
+        inputs = {w.name.split("::")[1]: w for w in box.query(".var-member")}
+        assert sorted(inputs) == ["email", "gift", "qty", "tags"]
+        inputs["email"].focus()
+        await pilot.press(*"ann@example.com")
+        inputs["qty"].focus()
+        await pilot.press(*"3")
+        inputs["gift"].focus()
+        await pilot.press("space")
+        inputs["tags"].focus()
+        await pilot.press(*'["a", "b"]')
+        await pilot.press("ctrl+j")
+        viewer = app.query_one(ResponseViewer)
+        await wait_for(pilot, lambda: viewer.exchange is not None)
+        sent = json.loads(viewer.exchange.response.json["body"])  # type: ignore[union-attr]
+    assert sent == {
+        "order": {"email": "ann@example.com", "qty": 3, "gift": True, "tags": ["a", "b"]}
+    }

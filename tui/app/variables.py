@@ -20,10 +20,20 @@ from textual.validation import Function, Integer, Number, ValidationResult, Vali
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from tui.core.templating import to_text
+from tui.core.datatypes import blank_value
+from tui.core.errors import CallbenchError
+from tui.core.templating import coerce, to_text
 from tui.core.variables_info import VariableRow
 
 NO_ENVIRONMENT = "__none__"
+MEMBER = "::"  # joins a variable and a member in the widget names of a shaped json value
+
+
+def _member_type(kind: str) -> str:
+    """The variable type whose input suits a member of this data type kind."""
+    if kind in ("string", "integer", "number", "boolean"):
+        return kind
+    return "list" if kind.startswith("list<") else "json"
 
 
 class _Json(Validator):
@@ -129,6 +139,8 @@ class VariablesForm(Vertical):
     def _row_widget(self, row: VariableRow, typed: Any) -> Vertical:
         box = Vertical(classes="variable")
         self._boxes[row.name] = box
+        if row.members:
+            return self._member_widgets(box, row, typed)
         value_widget: Input | Switch
         if row.type == "boolean":
             current = typed if isinstance(typed, bool) else bool(row.value)
@@ -147,6 +159,68 @@ class VariablesForm(Vertical):
         box.compose_add_child(value_widget)
         box.compose_add_child(Static(self._info(row), classes="var-info"))
         return box
+
+    def _member_widgets(self, box: Vertical, row: VariableRow, typed: Any) -> Vertical:
+        """A json variable with a data type: one typed field per member of the object."""
+        box.compose_add_child(Static(self._title(row), classes="var-title"))
+        current = (
+            typed if isinstance(typed, dict) else (row.value if isinstance(row.value, dict) else {})
+        )
+        for member, kind in row.members:
+            name = f"{row.name}{MEMBER}{member}"
+            value = current.get(member, blank_value(kind))
+            label = Text(f"  .{member}", style="bold")
+            label.append(f"  {kind}", style="dim")
+            box.compose_add_child(Static(label, classes="var-title"))
+            widget: Input | Switch
+            if kind.kind == "boolean":
+                widget = Switch(bool(value), name=name, classes="var-member")
+            else:
+                member_row = VariableRow(member, type=_member_type(kind.kind))
+                widget = Input(
+                    "" if value is None else to_text(value),
+                    placeholder=kind.kind,
+                    validators=_validators(member_row, self.root),
+                    compact=True,
+                    name=name,
+                    classes="var-member",
+                )
+            box.compose_add_child(widget)
+        box.compose_add_child(Static(self._info(row), classes="var-info"))
+        return box
+
+    def _member_value(self, variable: str) -> dict[str, Any]:
+        """The object the member fields of ``variable`` make, typed."""
+        out: dict[str, Any] = {}
+        kinds = dict(next((r.members for r in self.rows if r.name == variable), []))
+        for widget in self._boxes[variable].query(".var-member"):
+            member = (widget.name or "").split(MEMBER, 1)[1]
+            kind = kinds.get(member)
+            if isinstance(widget, Switch):
+                out[member] = widget.value
+            elif isinstance(widget, Input) and kind is not None:
+                text = widget.value
+                if not text.strip():
+                    out[member] = blank_value(kind)
+                    continue
+                try:
+                    out[member] = coerce(text, _member_type(kind.kind), member)
+                except CallbenchError:
+                    out[member] = text
+        return out
+
+    @on(Input.Changed, ".var-member")
+    @on(Switch.Changed, ".var-member")
+    def _member_changed(self, event: Input.Changed | Switch.Changed) -> None:
+        event.stop()
+        widget = event.input if isinstance(event, Input.Changed) else event.switch
+        if isinstance(event, Input.Changed):
+            valid = event.validation_result is None or event.validation_result.is_valid
+            widget.set_class(not valid, "invalid")
+            if not valid:
+                return
+        variable = (widget.name or "").split(MEMBER, 1)[0]
+        self.post_message(self.ValueChanged(variable, self._member_value(variable)))
 
     @staticmethod
     def _title(row: VariableRow) -> Text:

@@ -232,3 +232,26 @@ def check(data_type: DataType, value: Any) -> list[Drift]:
         if path not in data_type.fields and _worth_keeping(path, kinds):
             drift.append(Drift("new", path, ", ".join(sorted(kinds))))
     return sorted(drift, key=lambda d: (_order(d.path), d.kind))
+
+
+_DEFAULTS: dict[str, Any] = {"string": "", "integer": 0, "number": 0, "boolean": False}
+
+
+def members(data_type: DataType) -> list[tuple[str, FieldType]]:
+    """The top-level fields of an object type: one form field each."""
+    return [
+        (path, kind)
+        for path, kind in data_type.fields.items()
+        if path != "$" and "." not in path and "[" not in path
+    ]
+
+
+def blank_value(kind: FieldType) -> Any:
+    """What a member holds before anything is typed: "", 0, false, [], {} or null."""
+    if kind.nullable or kind.kind in ("null", "any"):
+        return None
+    if kind.kind.startswith("list<"):
+        return []
+    if kind.kind == "object":
+        return {}
+    return _DEFAULTS.get(kind.kind)

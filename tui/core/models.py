@@ -62,6 +62,7 @@ class Variable:
     required: bool = True
     secret: bool = False
     description: str = ""
+    data_type: str = ""  # json variables: a call whose [data_type] gives the shape
 
     @property
     def has_default(self) -> bool:
@@ -75,6 +76,7 @@ class Variable:
             and self.required
             and not self.secret
             and not self.description
+            and not self.data_type
         )
         if plain:
             return self.default
@@ -89,6 +91,8 @@ class Variable:
             out["secret"] = True
         if self.description:
             out["description"] = self.description
+        if self.data_type:
+            out["data_type"] = self.data_type
         return out
 
 

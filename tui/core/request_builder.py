@@ -117,6 +117,7 @@ def merged_declarations(
                 variable.required,
                 secret,
                 variable.description,
+                variable.data_type,
             )
     return merged
 

@@ -173,7 +173,7 @@ def parse_params(reader: Reader | None) -> dict[str, Param]:
     return params
 
 
-_VARIABLE_KEYS = frozenset({"type", "default", "required", "secret", "description"})
+_VARIABLE_KEYS = frozenset({"type", "default", "required", "secret", "description", "data_type"})
 
 _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
@@ -217,7 +217,10 @@ def parse_variables(reader: Reader | None, *, allow_secret: bool = True) -> dict
             required=sub.boolean("required", True),
             secret=secret,
             description=sub.string("description"),
+            data_type=sub.string("data_type"),
         )
+        if variables[name].data_type and var_type != "json":
+            sub.fail("data_type", 'goes with type = "json" (the shape of a JSON value)')
         sub.finish(_VARIABLE_KEYS)
     return variables
 

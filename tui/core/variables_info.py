@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .datatypes import FieldType, members
 from .errors import CallbenchError
 from .models import Call, Collection, Param
 from .request_builder import build_scope
@@ -29,6 +30,8 @@ class VariableRow:
     source: str = ""
     used_in: list[str] = field(default_factory=list)
     problem: str = ""
+    # A json variable shaped by a call's [data_type]: its top-level members and types.
+    members: list[tuple[str, FieldType]] = field(default_factory=list)
 
     @property
     def missing(self) -> bool:
@@ -112,15 +115,24 @@ def describe_variables(
     names = list(used) + [n for n in call.variables if n not in used]
     rows: dict[str, VariableRow] = {}
     for name in names:
-        rows[name] = _row(scope, name, used.get(name, []))
+        rows[name] = _row(workspace, scope, name, used.get(name, []))
     # Variables reached through others ({{api}} = "http://{{host}}") show up too.
     for name, resolved in list(scope.used.items()):
         if name not in rows:
-            rows[name] = _row(scope, name, [f"variable {resolved.via}"])
+            rows[name] = _row(workspace, scope, name, [f"variable {resolved.via}"])
     return list(rows.values())
 
 
-def _row(scope: Scope, name: str, used_in: list[str]) -> VariableRow:
+def _members(workspace: Workspace, ref: str) -> tuple[list[tuple[str, FieldType]], str]:
+    call = workspace.calls.get(ref)
+    if call is None:
+        return [], f"data_type: no call {ref!r}"
+    if call.data_type is None:
+        return [], f"data_type: {ref} has no stored data type yet (initialize it)"
+    return members(call.data_type), ""
+
+
+def _row(workspace: Workspace, scope: Scope, name: str, used_in: list[str]) -> VariableRow:
     declaration = scope.declarations.get(name)
     row = VariableRow(name, used_in=list(used_in))
     if declaration is not None:
@@ -128,6 +140,10 @@ def _row(scope: Scope, name: str, used_in: list[str]) -> VariableRow:
         row.required = declaration.required
         row.secret = declaration.secret
         row.description = declaration.description
+        if declaration.data_type:
+            row.members, problem = _members(workspace, declaration.data_type)
+            if problem:
+                row.problem = problem
     try:
         resolved = scope.resolve(name, used_in[0] if used_in else "variables")
     except CallbenchError as error:
