@@ -77,6 +77,10 @@ def test_unknown_environment_lists_known(tmp_path: Path) -> None:
         ),
         ('[body]\ntype = "form"\ncontent = "a=b"\n', r"body\.content: a form body uses"),
         ("[paths]\nid = 3\n", r"paths\.id: a named path is a string"),
+        (
+            '[variables]\nx = { type = "string", data_type = "a/b" }\n',
+            r"variables\.x\.data_type: goes with type = \"json\"",
+        ),
     ],
 )
 def test_broken_file_is_reported_and_the_rest_loads(
