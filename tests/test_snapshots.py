@@ -18,6 +18,8 @@ from tests.tui_helpers import open_call, until_ready
 from tui.app.app import CallbenchApp
 from tui.app.response import ResponseViewer
 from tui.core.exchange import Exchange, ResponseData, SentRequest, Timing
+from tui.core.sse import Event
+from tui.core.streaming import StreamStats
 
 SAMPLE = Path(__file__).parent.parent / "collections"
 WIDE = (120, 40)
@@ -121,3 +123,30 @@ def test_broken_file(snap_compare: Any, sample: Path) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(CallbenchApp(sample), run_before=run_before, terminal_size=NARROW)
+
+
+class _FixedStats(StreamStats):
+    """Counters that read the same in every run."""
+
+    @property
+    def elapsed(self) -> float:
+        return 2.0
+
+
+def test_stream_view(snap_compare: Any, sample: Path) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_call(pilot, "Ticker")
+        viewer = pilot.app.query_one(ResponseViewer)
+        head = fixed_exchange()
+        head.response.headers = [("content-type", "text/event-stream")]
+        head.response.body = b""
+        view = viewer.show_stream(head)
+        stats = _FixedStats(events=6, bytes=420)
+        view.start(stats)
+        for n in range(6):
+            view.push(Event(f'{{"n": {n}, "token": "t{n}"}}', "tick", str(n), None, n * 0.5))
+        view.finish("the stream ended")
+        viewer.stream_ended("the stream ended")
+        await pilot.pause(0.3)
+
+    assert snap_compare(CallbenchApp(sample), run_before=run_before, terminal_size=WIDE)

@@ -133,9 +133,9 @@ class EventList(ScrollView, can_focus=True):
         offset, kind, event_id, data = preview(self.rows[index])
         style = _RECONNECT if kind == "reconnect" else _TYPE
         segments = [
-            Segment(f"{offset:>11} ", _DIM),
-            Segment(f"{kind[:12]:<12} ", style),
-            Segment(f"{event_id[:8]:<8} ", _DIM),
+            Segment(f"{offset:>9} ", _DIM),
+            Segment(f"{kind[:10]:<10} ", style),
+            Segment(f"{event_id[:6]:<6} ", _DIM),
             Segment(data),
         ]
         strip = Strip(segments).crop(0, width).extend_cell_length(width)
