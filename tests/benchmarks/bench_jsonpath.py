@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_tui_body import Server, make_body
 from jsonpath_ng.ext import parse as parse_ext
-from textual import events
 from textual.widgets import Input, TabbedContent
+from ui_latency import UiLatency
 
 from tui.app.app import CallbenchApp
-from tui.app.browser import BrowserTree, Node
+from tui.app.browser import Node
 from tui.app.paths_pane import PathsPane
 from tui.app.response import ResponseViewer
 from tui.core.selector import compile_path, select_json
@@ -45,60 +45,26 @@ GOAL_KEY = 0.100
 
 async def in_tui(root: Path) -> tuple[float, float, float, int]:
     app = CallbenchApp(root)
-    handled: list[float] = []
-    latencies: list[float] = []
-    gaps: list[float] = []
-    original = BrowserTree.action_cursor_down
-
-    def cursor_down(tree: BrowserTree) -> None:
-        handled.append(time.perf_counter())
-        original(tree)
-
-    BrowserTree.action_cursor_down = cursor_down  # type: ignore[method-assign]
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            while not app.ready:
-                await pilot.pause(0.05)
-            app._open(Node("call", "big/get"))
-            await pilot.pause()
-            viewer = app.query_one(ResponseViewer)
-            app.action_send()
-            while viewer.big is None:  # sent, received, formatted
-                await asyncio.sleep(0.05)
-            viewer.query_one("#response-tabs", TabbedContent).active = "tab-paths"
-            pane = viewer.query_one(PathsPane)
-            app.query_one("#browser-tree").focus()
-            await pilot.pause()
-            done = False
-
-            async def probe() -> None:
-                while not done:
-                    before = time.perf_counter()
-                    await asyncio.sleep(0.005)
-                    gaps.append(time.perf_counter() - before - 0.005)
-
-            async def keys() -> None:
-                while not done:
-                    sent = time.perf_counter()
-                    seen = len(handled)
-                    app.post_message(events.Key("down", None))
-                    while len(handled) == seen and time.perf_counter() - sent < 5:
-                        await asyncio.sleep(0.001)
-                    latencies.append(time.perf_counter() - sent)
-                    await asyncio.sleep(0.03)
-
-            tasks = [asyncio.create_task(probe()), asyncio.create_task(keys())]
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.ready:
+            await pilot.pause(0.05)
+        app._open(Node("call", "big/get"))
+        await pilot.pause()
+        viewer = app.query_one(ResponseViewer)
+        app.action_send()
+        while viewer.big is None:  # sent, received, formatted
+            await asyncio.sleep(0.05)
+        viewer.query_one("#response-tabs", TabbedContent).active = "tab-paths"
+        pane = viewer.query_one(PathsPane)
+        await pilot.pause()
+        async with UiLatency(app) as latency:
             start = time.perf_counter()
             pane.query_one("#path-input", Input).value = EXPRESSION
             while pane.result is None and time.perf_counter() - start < 60:
                 await asyncio.sleep(0.005)
             elapsed = time.perf_counter() - start
-            done = True
-            await asyncio.gather(*tasks)
-            count = len(pane.result) if isinstance(pane.result, list) else 0
-    finally:
-        BrowserTree.action_cursor_down = original  # type: ignore[method-assign]
-    return elapsed, max(latencies, default=0.0), max(gaps, default=0.0), count
+        count = len(pane.result) if isinstance(pane.result, list) else 0
+    return elapsed, latency.slowest_key, latency.longest_stall, count
 
 
 def main() -> int:

@@ -28,11 +28,12 @@ import httpx
 from httpx_sse import aconnect_sse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from textual import events as textual_events
+from ui_latency import UiLatency
 
 from tui.app.app import CallbenchApp
-from tui.app.browser import BrowserTree, Node
+from tui.app.browser import Node
 from tui.app.stream_view import StreamView
 from tui.core.runner import prepare
 from tui.core.sender import Sender
@@ -97,55 +98,21 @@ async def core(root: Path, count: int) -> float:
 
 async def tui(root: Path, count: int) -> tuple[float, int, float, float]:
     app = CallbenchApp(root)
-    handled: list[float] = []
-    latencies: list[float] = []
-    gaps: list[float] = []
-    original = BrowserTree.action_cursor_down
-
-    def cursor_down(tree: BrowserTree) -> None:
-        handled.append(time.perf_counter())
-        original(tree)
-
-    BrowserTree.action_cursor_down = cursor_down  # type: ignore[method-assign]
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            while not app.ready:
-                await pilot.pause(0.05)
-            app._open(Node("call", "bench/events"))
-            app.session.set_value("bench/events", "count", str(count))
-            await pilot.pause()
-            app.query_one("#browser-tree").focus()
-            view = app.query_one(StreamView)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.ready:
+            await pilot.pause(0.05)
+        app._open(Node("call", "bench/events"))
+        app.session.set_value("bench/events", "count", str(count))
+        await pilot.pause()
+        view = app.query_one(StreamView)
+        async with UiLatency(app) as latency:
             start = time.perf_counter()
             app.action_send()
-            done = False
-
-            async def probe() -> None:
-                while not done:
-                    before = time.perf_counter()
-                    await asyncio.sleep(0.005)
-                    gaps.append(time.perf_counter() - before - 0.005)
-
-            async def keys() -> None:
-                while not done:
-                    sent = time.perf_counter()
-                    seen = len(handled)
-                    app.post_message(textual_events.Key("down", None))
-                    while len(handled) == seen and time.perf_counter() - sent < 5:
-                        await asyncio.sleep(0.001)
-                    latencies.append(time.perf_counter() - sent)
-                    await asyncio.sleep(0.03)
-
-            tasks = [asyncio.create_task(probe()), asyncio.create_task(keys())]
             while view.state != "ended" and time.perf_counter() - start < 120:
                 await asyncio.sleep(0.01)
             elapsed = time.perf_counter() - start
-            done = True
-            await asyncio.gather(*tasks)
-            shown = view.stats.events if view.stats else 0
-    finally:
-        BrowserTree.action_cursor_down = original  # type: ignore[method-assign]
-    return shown / elapsed, shown, max(latencies, default=0.0), max(gaps, default=0.0)
+        shown = view.stats.events if view.stats else 0
+    return shown / elapsed, shown, latency.slowest_key, latency.longest_stall
 
 
 def main() -> int:

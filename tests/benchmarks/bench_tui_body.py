@@ -35,12 +35,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from textual import events
 from textual.widgets import ContentSwitcher
+from ui_latency import UiLatency
 
 from tui.app.app import CallbenchApp
-from tui.app.browser import BrowserTree, Node
+from tui.app.browser import Node
 from tui.app.response import ResponseViewer
 from tui.app.text_view import TextView
 
@@ -91,40 +92,27 @@ async def measure(root: Path) -> dict[str, float]:
     app = CallbenchApp(root)
     marks: dict[str, float] = {}
     original_show = ResponseViewer.show_exchange
-    original_down = BrowserTree.action_cursor_down
-    handled: list[float] = []
 
     def show_exchange(viewer: ResponseViewer, exchange: object) -> None:
         marks["last_byte"] = time.perf_counter()
         original_show(viewer, exchange)  # type: ignore[arg-type]
 
-    def cursor_down(tree: BrowserTree) -> None:
-        handled.append(time.perf_counter())
-        original_down(tree)
-
     ResponseViewer.show_exchange = show_exchange  # type: ignore[method-assign]
-    BrowserTree.action_cursor_down = cursor_down  # type: ignore[method-assign]
-    gaps: list[float] = []
-    latencies: list[float] = []
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
+            while not app.ready:
+                await pilot.pause(0.05)
             app._open(Node("call", "big/get"))
             await pilot.pause()
-            app.query_one("#browser-tree").focus()
             viewer = app.query_one(ResponseViewer)
             large = app.query_one("#body-large", TextView)
             switcher = app.query_one("#body-views", ContentSwitcher)
-
-            async def probe() -> None:
-                """Overruns of a 5 ms sleep: how long the event loop was blocked."""
-                while "full" not in marks:
-                    start = time.perf_counter()
-                    await asyncio.sleep(0.005)
-                    gaps.append(time.perf_counter() - start - 0.005)
-
-            async def watch() -> None:
-                while "full" not in marks:
+            app.action_send()
+            while "last_byte" not in marks:
+                await asyncio.sleep(0.002)
+            async with UiLatency(app) as latency:
+                deadline = time.perf_counter() + 120
+                while "full" not in marks and time.perf_counter() < deadline:
                     now = time.perf_counter()
                     shown = switcher.current == "body-large" and large.line_count > 1
                     if "first" not in marks and shown:
@@ -133,28 +121,13 @@ async def measure(root: Path) -> dict[str, float]:
                         marks["full"] = now
                         marks["lines"] = large.line_count
                     await asyncio.sleep(0.002)
-
-            async def keys() -> None:
-                """A key every 30 ms, through the app's own queue: sent -> handled."""
-                while "full" not in marks:
-                    sent = time.perf_counter()
-                    count = len(handled)
-                    app.post_message(events.Key("down", None))
-                    while len(handled) == count and time.perf_counter() - sent < 5:
-                        await asyncio.sleep(0.001)
-                    latencies.append(handled[-1] - sent if len(handled) > count else 5.0)
-                    await asyncio.sleep(0.03)
-
-            app.action_send()
-            while "last_byte" not in marks:
-                await asyncio.sleep(0.002)
-            await asyncio.wait_for(asyncio.gather(probe(), watch(), keys()), timeout=120)
     finally:
         ResponseViewer.show_exchange = original_show  # type: ignore[method-assign]
-        BrowserTree.action_cursor_down = original_down  # type: ignore[method-assign]
-    marks["gap"] = max(gaps, default=0.0)
-    marks["press"] = max(latencies, default=0.0)
-    marks["presses"] = len(latencies)
+    if "full" not in marks:
+        raise RuntimeError("the body was never fully formatted")
+    marks["gap"] = latency.longest_stall
+    marks["press"] = latency.slowest_key
+    marks["presses"] = len(latency.latencies)
     return marks
 
 

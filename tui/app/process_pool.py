@@ -85,14 +85,24 @@ class QueryProcess:
             answer: dict[str, Any] = await self._read()
             return answer
 
+    def _forget_ready(self) -> None:
+        ready, self._ready = self._ready, None
+        if ready is not None:
+            if ready.done():
+                ready.exception()  # retrieved: a killed child is not an error to report
+            else:
+                ready.cancel()
+
     def close(self) -> None:
         if self._process is not None and self._process.returncode is None:
             self._process.kill()
         self._process = None
+        self._forget_ready()
 
     async def aclose(self) -> None:
         """Kill the child and reap it while the event loop still runs."""
         process, self._process = self._process, None
+        self._forget_ready()
         if process is not None:
             if process.returncode is None:
                 process.kill()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .datatypes import DataType
+from .datatypes import DataType, kind_of
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 BODY_TYPES = ("none", "json", "text", "form", "multipart")
@@ -26,17 +26,10 @@ TomlDict = dict[str, Any]
 
 def infer_type(value: Any) -> str:
     """The variable type a plain TOML value stands for."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, list):
+    kind = kind_of(value)
+    if kind.startswith("list<"):
         return "list"
-    if isinstance(value, str):
-        return "string"
-    return "json"
+    return kind if kind in ("string", "integer", "number", "boolean") else "json"
 
 
 @dataclass(slots=True)
