@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -25,7 +26,7 @@ EXIT_4XX = 4
 EXIT_5XX = 5
 EXIT_INTERRUPTED = 130
 
-COMMANDS = ("run", "serve")
+COMMANDS = ("run", "serve", "secret")
 
 DESCRIPTION = """\
 A keyboard-first terminal workbench for HTTP APIs.
@@ -37,6 +38,8 @@ commands:
                                send one call and print the response
   callbench serve [WORKSPACE] [--host H] [--port N]
                                serve the workspace's endpoints/ (mocks, webhooks)
+  callbench secret set|get|delete NAME [-e ENV] [-w WORKSPACE]
+                               keep a secret in the keyring or the encrypted vault
 
 run options (details: 'callbench run --help'):
   -w, --workspace DIR   workspace folder (default: found from the current folder)
@@ -187,6 +190,73 @@ def _serve_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _secret_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="callbench secret",
+        description=(
+            "Keep a secret variable's value out of the workspace: in the system keyring "
+            "when it is a secure one, else in callbench's encrypted vault."
+        ),
+        epilog=(
+            "set reads the value without echo on a terminal, else from stdin.\n"
+            "Lookups also take CALLBENCH_SECRET_<NAME> from the environment first.\n"
+            "The vault's passphrase comes from CALLBENCH_VAULT_PASSPHRASE or is asked for."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("action", choices=("set", "get", "delete"))
+    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("-e", "--env", default=None, help="environment (default: the default)")
+    parser.add_argument("-w", "--workspace", default=None, help="workspace folder")
+    return parser
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    import getpass
+
+    from tui.core.errors import CallbenchError
+    from tui.core.secrets import VAULT_ENV, SecretStore, usable_keyring
+    from tui.core.store import ensure_workspace_id
+    from tui.core.workspace import find_root, load_workspace
+
+    try:
+        root = Path(args.workspace).expanduser() if args.workspace else find_root(Path.cwd())
+        workspace = load_workspace(root)
+        environment = workspace.environment(args.env)
+        env_name = environment.name if environment else None
+        workspace_id = (
+            ensure_workspace_id(workspace) if args.action == "set" else (workspace.settings.id)
+        )
+        if not workspace_id:
+            fail(EXIT_BUILD, f"no secrets are stored for {workspace.root} yet")
+        passphrase = os.environ.get(VAULT_ENV)
+        if usable_keyring() is None and not passphrase and sys.stdin.isatty():
+            passphrase = getpass.getpass("vault passphrase: ")
+        store = SecretStore(workspace_id, env_name, passphrase=passphrase)
+        if args.action == "set":
+            if sys.stdin.isatty():
+                value = getpass.getpass(f"value of {args.name}: ")
+            else:
+                value = sys.stdin.read().rstrip("\n")
+            if not value:
+                fail(EXIT_USAGE, "an empty value was given: nothing stored")
+            where = store.set(args.name, value)
+            sys.stderr.write(f"callbench: stored {args.name} in {where}\n")
+            return EXIT_OK
+        if args.action == "get":
+            found = store.lookup(args.name)
+            if found is None:
+                fail(EXIT_BUILD, f"secret {args.name!r} has no value here")
+            sys.stdout.write(found + "\n")
+            return EXIT_OK
+        if not store.delete(args.name):
+            fail(EXIT_BUILD, f"secret {args.name!r} was not stored")
+        sys.stderr.write(f"callbench: deleted {args.name}\n")
+        return EXIT_OK
+    except CallbenchError as error:
+        fail(EXIT_BUILD, str(error))
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -230,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(_run_parser().parse_args(args[1:]))
         if args and args[0] == "serve":
             return cmd_serve(_serve_parser().parse_args(args[1:]))
+        if args and args[0] == "secret":
+            return cmd_secret(_secret_parser().parse_args(args[1:]))
         return cmd_tui(_top_parser().parse_args(args))
     except KeyboardInterrupt:
         sys.stderr.write("callbench: interrupted\n")

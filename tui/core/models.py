@@ -318,6 +318,7 @@ class Settings:
 
     name: str = ""
     default_environment: str = ""
+    id: str = ""  # stable across clones: keys this workspace's secrets in the keyring
     serve_host: str = "127.0.0.1"
     serve_port: int = 8787
     serve_autostart: bool = False

@@ -9,9 +9,14 @@ from .errors import WorkspaceError
 from .exchange import Exchange
 from .models import Call
 from .request_builder import PreparedRequest, build_request, build_scope
-from .secrets import SecretLookup, environment_lookup
+from .secrets import SecretLookup, store_lookup
 from .sender import Sender
 from .workspace import COLLECTION_FILE, Workspace
+
+
+def _env_name(workspace: Workspace, environment: str | None) -> str | None:
+    chosen = workspace.environment(environment)
+    return chosen.name if chosen is not None else None
 
 
 def check_usable(workspace: Workspace, call: Call, environment: str | None) -> None:
@@ -46,7 +51,7 @@ def prepare(
         workspace.environment(environment),
         run_values,
         session_values,
-        secret_lookup or environment_lookup(),
+        secret_lookup or store_lookup(workspace.settings.id, _env_name(workspace, environment)),
     )
     return build_request(workspace, call, scope)
 

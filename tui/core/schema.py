@@ -414,6 +414,7 @@ def parse_settings(data: dict[str, Any], path: Path, text: str) -> Settings:
     settings = Settings(
         name=reader.string("name"),
         default_environment=reader.string("default_environment"),
+        id=reader.string("id"),
     )
     settings.stream_keep = reader.get("stream_keep", (int,), 100_000)
     if settings.stream_keep < 1:

@@ -15,7 +15,7 @@ from .exchange import Exchange
 from .models import Call
 from .request_builder import PreparedRequest
 from .runner import prepare
-from .secrets import SecretLookup, environment_lookup
+from .secrets import SecretLookup, store_lookup
 from .selector import select
 from .sender import Sender
 from .variables_info import VariableRow, describe_variables
@@ -29,7 +29,7 @@ class Session:
     run_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     session_values: dict[str, Any] = field(default_factory=dict)
     extracted_from: dict[str, str] = field(default_factory=dict)
-    secret_lookup: SecretLookup = field(default_factory=environment_lookup)
+    secret_lookup: SecretLookup | None = None  # None: the workspace's secret stores
     sender: Sender = field(default_factory=Sender)
 
     @classmethod
@@ -68,7 +68,7 @@ class Session:
             self._env_name,
             self.values_for(call.ref),
             self.session_values,
-            self.secret_lookup,
+            self._lookup(),
         )
         for row in rows:
             if row.source == "session" and row.name in self.extracted_from:
@@ -83,8 +83,13 @@ class Session:
             self._env_name,
             self.values_for(call.ref),
             self.session_values,
-            self.secret_lookup,
+            self._lookup(),
         )
+
+    def _lookup(self) -> SecretLookup:
+        if self.secret_lookup is not None:
+            return self.secret_lookup
+        return store_lookup(self.workspace.settings.id, self.environment)
 
     async def send(self, call: Call) -> Exchange:
         exchange = await self.sender.send(self.prepare(call))

@@ -110,3 +110,28 @@ def _write(workspace: Workspace, path: Path, text: str) -> bool:
     atomic_write(path, text)
     workspace.fingerprints[path] = fingerprint(data)
     return True
+
+
+def ensure_workspace_id(workspace: Workspace) -> str:
+    """The workspace's stable id, written to callbench.toml (in place) the first time."""
+    if workspace.settings.id:
+        return workspace.settings.id
+    import uuid
+
+    from .workspace import SETTINGS_FILE
+
+    new_id = uuid.uuid4().hex[:12]
+    path = workspace.root / SETTINGS_FILE
+    if path in workspace.problems:
+        raise ConflictError(f"{path} is broken; fix it before storing secrets")
+    if path.exists():
+        current = _current_bytes(path)
+        if workspace.fingerprints.get(path) not in (None, fingerprint(current)):
+            raise ConflictError(f"{path} changed on disk since it was loaded")
+        text = edit_document(current.decode("utf-8"), {}, {"id": new_id})
+    else:
+        text = new_document({"id": new_id})
+    atomic_write(path, text)
+    workspace.fingerprints[path] = fingerprint(text.encode("utf-8"))
+    workspace.settings.id = new_id
+    return new_id

@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from ..errors import CallbenchError, TemplateError, VariableError
 from ..file_snapshot import snapshot
-from ..secrets import SecretLookup, env_var_name, environment_lookup
+from ..secrets import SecretLookup, env_var_name, store_lookup
 from ..templating import Layer, Scope, coerce, render_json, render_text
 from ..workspace import Workspace, load_workspace
 from .history import History, RunRecord, history_file, redact_record
@@ -94,7 +94,7 @@ class EndpointsApp:
     ) -> None:
         self.root = root.resolve()
         self.max_body = max_body
-        self.secret_lookup = secret_lookup or environment_lookup()
+        self.secret_lookup = secret_lookup
         self.history = history if history is not None else History(history_file(self.root))
         self.reload = reload
         self.endpoints = EndpointSet()
@@ -187,7 +187,10 @@ class EndpointsApp:
         return response
 
     def _secret(self, name: str) -> str:
-        value = self.secret_lookup(name)
+        lookup = self.secret_lookup or store_lookup(
+            self.workspace.settings.id if self.workspace else "", None
+        )
+        value = lookup(name)
         if not value:
             raise RequestProblem(
                 503,
