@@ -121,3 +121,36 @@ def test_no_keyring_no_vault_says_what_to_do(
 def test_the_environment_variable_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALLBENCH_SECRET_API_KEY", "from-env")
     assert SecretStore("abc", "dev").lookup("api-key") == "from-env"
+
+
+def test_a_basic_auth_header_made_from_a_secret_is_masked(
+    tmp_path: Path, server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    monkeypatch.setenv("CALLBENCH_SECRET_PW", SECRET)
+    root = write(
+        tmp_path / "ws",
+        {
+            "api/collection.toml": (
+                f'base_url = "{server_url}"\n[auth]\ntype = "basic"\nusername = "ann"\n'
+                'password = "{{pw}}"\n'
+            ),
+            "api/echo.toml": 'url = "/echo"\n',
+            "environments/dev.toml": "[variables]\npw = { secret = true }\n",
+        },
+    )
+    result = subprocess.run(
+        ["callbench", "run", "api/echo", "-w", str(root), "-e", "dev", "--json"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 0, result.stderr
+    import base64
+
+    encoded = base64.b64encode(f"ann:{SECRET}".encode()).decode()
+    assert encoded not in result.stdout and SECRET not in result.stdout
+    document = json.loads(result.stdout)
+    sent = dict(document["request"]["headers"])
+    assert sent["Authorization"] == "Basic ••••••"

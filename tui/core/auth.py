@@ -40,8 +40,12 @@ def apply_auth(
     if auth.type == "bearer":
         headers["Authorization"] = f"Bearer {render('token')}"
     elif auth.type == "basic":
+        before = set(scope.secret_values)
         pair = f"{render('username')}:{render('password')}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        encoded = base64.b64encode(pair).decode("ascii")
+        headers["Authorization"] = "Basic " + encoded
+        if set(scope.secret_values) - before or any(s in pair.decode() for s in before if s):
+            scope.derived_secrets.append(encoded)  # base64 of a secret is still the secret
     elif auth.type == "api_key":
         name, value = render("name"), render("value")
         if p.get("in", "header") == "query":

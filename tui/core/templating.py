@@ -202,13 +202,16 @@ class Scope:
     # True where a present None means "null" (an endpoint's optional input that did not
     # come, request.json without a JSON body); otherwise None means "not set here".
     none_is_value: bool = False
+    # Values made from secrets (a basic-auth header): masked like the secrets themselves.
+    derived_secrets: list[str] = field(default_factory=list)
     used: dict[str, Resolved] = field(default_factory=dict)
     _stack: list[str] = field(default_factory=list)
 
     @property
     def secret_values(self) -> list[str]:
         """Secret values used so far, for redaction."""
-        return [to_text(r.value) for r in self.used.values() if r.secret and r.value]
+        own = [to_text(r.value) for r in self.used.values() if r.secret and r.value]
+        return own + self.derived_secrets
 
     def resolve(self, name: str, where: str) -> Resolved | None:
         """The value of ``name``; None for an empty optional; an error if missing."""
