@@ -43,7 +43,11 @@ AUTH_KEYS: dict[str, frozenset[str]] = {
     "api_key": frozenset({"in", "name", "value"}),
     "basic": frozenset({"username", "password"}),
     "bearer": frozenset({"token"}),
+    "jwt": frozenset({"algorithm", "key", "key_file", "lifetime", "header", "prefix", "claims"}),
 }
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384")
+# Keys whose values are not strings, and what they are.
+_AUTH_KINDS: dict[str, tuple[type, ...]] = {"lifetime": (int,), "claims": (dict,)}
 AUTH_REQUIRED: dict[str, tuple[str, ...]] = {
     "api_key": ("name", "value"),
     "basic": ("username",),
@@ -238,14 +242,21 @@ def parse_auth(reader: Reader | None) -> AuthConfig | None:
             continue
         if key not in allowed:
             reader.fail(key, f"unknown key for auth type {auth_type!r}")
-        if not isinstance(value, str):
-            reader.fail(key, f"must be a string, not {_describe(value)}")
+        kinds = _AUTH_KINDS.get(key, (str,))
+        if not _is_kind(value, kinds):
+            wanted = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            reader.fail(key, f"must be {wanted}, not {_describe(value)}")
         params[key] = value
     for key in AUTH_REQUIRED.get(auth_type, ()):
         if key not in params:
             reader.fail(None, f"auth type {auth_type!r} needs {key!r}")
     if auth_type == "api_key" and params.get("in", "header") not in ("header", "query"):
         reader.fail("in", "must be 'header' or 'query'")
+    if auth_type == "jwt":
+        if params.get("algorithm", "HS256") not in JWT_ALGORITHMS:
+            reader.fail("algorithm", f"is one of: {', '.join(JWT_ALGORITHMS)}")
+        if ("key" in params) == ("key_file" in params):
+            reader.fail(None, "auth type 'jwt' needs 'key' (a secret) or 'key_file' (a PEM)")
     return AuthConfig(auth_type, params)
 
 
