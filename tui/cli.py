@@ -433,7 +433,7 @@ async def _print_stream(session: Any, args: argparse.Namespace, selector: str | 
     head = session.head()
     out = sys.stdout
     if args.include and not args.json:
-        out.write(_head(head.response, head.secrets))
+        out.write(head.response.head_text(head.secrets))
     path = compile_path(selector) if selector and not _is_special(selector) else None
     stopped = ""
     try:
@@ -521,7 +521,7 @@ def _report(exchange: Exchange, args: argparse.Namespace, selector: str | None) 
         out.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         if args.include:
-            out.write(_head(response, exchange.secrets))
+            out.write(response.head_text(exchange.secrets))
         if selection is not None:
             if not selection.values:
                 sys.stderr.write(f"callbench: --path {selector} matched nothing\n")
@@ -581,14 +581,6 @@ def _data_type(workspace: Any, call: Any, exchange: Exchange, args: argparse.Nam
     return code
 
 
-def _head(response: ResponseData, secrets: list[str]) -> str:
-    from tui.core.redact import redact_text
-
-    lines = [f"{response.http_version} {response.status} {response.reason}"]
-    lines += [f"{k}: {redact_text(v, secrets)}" for k, v in response.headers]
-    return "\n".join(lines) + "\n\n"
-
-
 def _format_value(value: Any) -> str:
     import orjson
 
@@ -607,7 +599,7 @@ def _write_body(response: ResponseData) -> None:
             if not pretty.endswith("\n"):
                 sys.stdout.write("\n")
             return
-    if _is_text(response):
+    if response.is_text:
         text = response.text
         sys.stdout.write(text)
         if text and not text.endswith("\n") and sys.stdout.isatty():
@@ -615,15 +607,6 @@ def _write_body(response: ResponseData) -> None:
         return
     sys.stdout.flush()
     sys.stdout.buffer.write(response.body)
-
-
-def _is_text(response: ResponseData) -> bool:
-    kind = response.content_type
-    if kind.startswith("text/") or kind.endswith(("+json", "+xml", "/json", "/xml")):
-        return True
-    if kind in ("application/javascript", "application/x-www-form-urlencoded", ""):
-        return b"\x00" not in response.body[:8192]
-    return False
 
 
 if __name__ == "__main__":

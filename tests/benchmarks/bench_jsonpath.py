@@ -27,7 +27,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_tui_body import Server, make_body
+from bench_tui_body import big_body_server, make_body
 from jsonpath_ng.ext import parse as parse_ext
 from textual.widgets import Input, TabbedContent
 from ui_latency import UiLatency
@@ -80,7 +80,10 @@ def main() -> int:
     ours = select_json(compile_path(EXPRESSION), document).values
     core_seconds = time.perf_counter() - start
     assert ours == baseline, "the core must find exactly what jsonpath-ng finds"
-    with tempfile.TemporaryDirectory(prefix="callbench-bench-") as tmp, Server(body) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="callbench-bench-") as tmp,
+        big_body_server(body) as server,
+    ):
         for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
             os.environ[name] = str(Path(tmp) / name.lower())
         root = Path(tmp) / "ws"

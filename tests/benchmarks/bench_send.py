@@ -15,16 +15,13 @@ import asyncio
 import cProfile
 import os
 import pstats
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -32,6 +29,7 @@ from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.loopback import ServerThread
 from tui.core.runner import prepare
 from tui.core.sender import Sender
 from tui.core.workspace import Workspace, load_workspace
@@ -49,41 +47,6 @@ async def small_json(request: Request) -> JSONResponse:
 
 
 APP = Starlette(routes=[Route("/json", small_json)])
-
-
-class ServerThread:
-    """uvicorn on an ephemeral loopback port in a daemon thread (as in tests/conftest.py)."""
-
-    def __init__(self) -> None:
-        # IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
-        # is TCP. With proto 0, Nagle holds uvicorn's body write (sent apart from the
-        # headers) until the client's delayed ACK: ~40 ms per request, ~22 req/s.
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port: int = self.sock.getsockname()[1]
-        config = uvicorn.Config(APP, log_level="warning", lifespan="off", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("benchmark server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
 
 
 def isolate_environment(home: Path) -> None:
@@ -170,7 +133,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="callbench-bench-") as tmp:
         isolate_environment(Path(tmp) / "home")
         root = Path(tmp) / "ws"
-        with ServerThread() as server:
+        with ServerThread(APP) as server:
             write_workspace(root, server.url)
             core_times, raw_times = asyncio.run(measure(root, server.url + "/json"))
             report(core_times, raw_times)

@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from textual.widgets import ContentSwitcher
 from ui_latency import UiLatency
 
+from tests.loopback import ServerThread
 from tui.app.app import CallbenchApp
 from tui.app.browser import Node
 from tui.app.response import ResponseViewer
@@ -63,29 +61,13 @@ def make_body(megabytes: float) -> bytes:
     return orjson.dumps({"items": items, "total": count})
 
 
-class Server:
-    def __init__(self, body: bytes) -> None:
-        async def big(request: Request) -> Response:
-            return Response(body, media_type="application/json")
+def big_body_server(body: bytes) -> ServerThread:
+    """A loopback server answering GET /big with ``body``."""
 
-        app = Starlette(routes=[Route("/big", big)])
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
+    async def big(request: Request) -> Response:
+        return Response(body, media_type="application/json")
 
-    def __enter__(self) -> Server:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+    return ServerThread(Starlette(routes=[Route("/big", big)]))
 
 
 async def measure(root: Path) -> dict[str, float]:
@@ -137,7 +119,10 @@ def main() -> int:
     start = time.perf_counter()
     orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2)
     baseline = time.perf_counter() - start
-    with tempfile.TemporaryDirectory(prefix="callbench-bench-") as tmp, Server(body) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="callbench-bench-") as tmp,
+        big_body_server(body) as server,
+    ):
         for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
             os.environ[name] = str(Path(tmp) / name.lower())
         root = Path(tmp) / "ws"

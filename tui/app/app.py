@@ -211,10 +211,10 @@ class CallbenchApp(App[int]):
     def _resolved_url(self, call: Call) -> Text:
         """The URL as it would be sent, or what stops it, for the line under the URL."""
         try:
-            prepared = self.session.prepare(call)
+            url = self.session.preview_url(call)
         except CallbenchError as error:
             return Text(f"✗ {error}", style="red")
-        return Text("→ ", style="dim") + Text(str(prepared.request.url), style="dim")
+        return Text("→ ", style="dim") + Text(url, style="dim")
 
     @property
     def dirty(self) -> bool:

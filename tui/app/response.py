@@ -36,9 +36,9 @@ from textual.widgets import (
 from textual.worker import get_current_worker
 
 from tui.core.body_files import Formatted, LineFile, formatted_from_json, quick_pretty, spool
-from tui.core.body_format import pretty_json
 from tui.core.datatypes import DataType
 from tui.core.exchange import Exchange, ResponseData
+from tui.core.redact import redact_text
 
 from .json_tree import JsonTree
 from .paths_pane import PathsPane
@@ -71,15 +71,6 @@ def status_style(status: int) -> str:
     if status < 500:
         return "bold black on yellow"
     return "bold white on red"
-
-
-def is_text(response: ResponseData) -> bool:
-    kind = response.content_type
-    if kind.startswith("text/") or kind.endswith(("json", "xml", "javascript")):
-        return True
-    if kind in ("", "application/x-www-form-urlencoded"):
-        return b"\x00" not in response.body[:8192]
-    return False
 
 
 class ResponseViewer(Vertical):
@@ -263,11 +254,13 @@ class ResponseViewer(Vertical):
         text: str | None = None
         is_json = False
         if response.is_json or response.content_type == "":
-            pretty = pretty_json(response.body)
-            if pretty is not None:
-                text, is_json = pretty, True
+            try:  # parsed once: the pretty text and the tree come from one document
                 document = orjson.loads(response.body)
-        if text is None and is_text(response):
+                text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+                is_json = True
+            except orjson.JSONDecodeError:
+                document = None
+        if text is None and response.is_text:
             text = response.text
         raw = Lines(_raw_text(exchange))
         if worker.is_cancelled:
@@ -318,7 +311,7 @@ class ResponseViewer(Vertical):
         """The first screen at once: the head of the body, indented here in milliseconds."""
         response = exchange.response
         self.formatted = ""
-        if not is_text(response) and not response.is_json:
+        if not response.is_text and not response.is_json:
             self._show_binary(response)
             return
         head = quick_pretty(response.body) if response.is_json else None
@@ -350,7 +343,7 @@ class ResponseViewer(Vertical):
         if exchange is not self.exchange:
             return
         self.big = formatted
-        if is_text(exchange.response) or formatted.is_json:
+        if exchange.response.is_text or formatted.is_json:
             self.query_one("#body-large", TextView).set_lines(
                 pretty, highlight_json=formatted.is_json, keep_position=True
             )
@@ -431,16 +424,12 @@ class ResponseViewer(Vertical):
 
 def _raw_text(exchange: Exchange) -> str:
     response = exchange.response
-    head = [f"{response.http_version} {response.status} {response.reason}"]
-    head += [f"{k}: {v}" for k, v in response.headers]
-    body = response.text if is_text(response) else f"<{response.size} bytes of binary data>"
-    return "\n".join(head) + "\n\n" + body
+    body = response.text if response.is_text else f"<{response.size} bytes of binary data>"
+    return response.head_text(exchange.secrets) + redact_text(body, exchange.secrets)
 
 
 def _request_text(exchange: Exchange) -> str:
     request = exchange.request
-    from tui.core.redact import redact_text
-
     lines = [f"{request.method} {request.url}"]
     lines += [f"{k}: {v}" for k, v in request.headers]
     text = "\n".join(lines)

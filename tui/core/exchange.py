@@ -57,6 +57,22 @@ class ResponseData:
         kind = self.content_type
         return kind == "application/json" or kind.endswith("+json")
 
+    def head_text(self, secrets: list[str]) -> str:
+        """The status line and headers as on the wire, secrets masked, a blank line after."""
+        lines = [f"{self.http_version} {self.status} {self.reason}"]
+        lines += [f"{k}: {redact_text(v, secrets)}" for k, v in self.headers]
+        return "\n".join(lines) + "\n\n"
+
+    @property
+    def is_text(self) -> bool:
+        """Whether the body reads as text (by its type; an untyped one by its bytes)."""
+        kind = self.content_type
+        if kind.startswith("text/") or kind.endswith(("json", "xml", "javascript")):
+            return True
+        if kind in ("", "application/x-www-form-urlencoded"):
+            return b"\x00" not in self.body[:8192]
+        return False
+
     @cached_property
     def text(self) -> str:
         return self.body.decode(self.encoding, errors="replace")

@@ -122,8 +122,9 @@ def merged_declarations(
     return merged
 
 
-def build_request(workspace: Workspace, call: Call, scope: Scope) -> PreparedRequest:
-    collection = workspace.collections.get(call.collection)
+def _target(call: Call, collection: Collection | None, scope: Scope) -> tuple[str, httpx.Headers]:
+    """The full URL (query and an API-key-in-query appended) and the headers, auth
+    included: everything of a request but its body."""
     url = _url(call, collection, scope)
     merged_query = {**(collection.query if collection else {}), **call.query}
     params = _render_params(merged_query, scope, "query")
@@ -135,13 +136,24 @@ def build_request(workspace: Workspace, call: Call, scope: Scope) -> PreparedReq
     auth = effective_auth(call, collection)
     if auth is not None:
         apply_auth(auth, scope, headers, params)
-    body = _body(workspace, call, scope, headers)
-    options = call.options
     if params:
         # Appended as text: the url's own query string is kept exactly as written.
         url, hash_, fragment = url.partition("#")
         url += ("&" if "?" in url else "?") + str(httpx.QueryParams(tuple(params)))
         url += hash_ + fragment
+    return url, headers
+
+
+def preview_url(workspace: Workspace, call: Call, scope: Scope) -> str:
+    """The URL a send would use, without building the body (no files read): cheap
+    enough to show under the URL while the user types."""
+    return _target(call, workspace.collections.get(call.collection), scope)[0]
+
+
+def build_request(workspace: Workspace, call: Call, scope: Scope) -> PreparedRequest:
+    url, headers = _target(call, workspace.collections.get(call.collection), scope)
+    body = _body(workspace, call, scope, headers)
+    options = call.options
     try:
         request = httpx.Request(
             call.method,

@@ -11,6 +11,7 @@ from .models import Call
 from .request_builder import PreparedRequest, build_request, build_scope
 from .secrets import SecretLookup, store_lookup
 from .sender import Sender
+from .templating import Scope
 from .workspace import COLLECTION_FILE, Workspace
 
 
@@ -33,6 +34,25 @@ def check_usable(workspace: Workspace, call: Call, environment: str | None) -> N
                 raise WorkspaceError(f"environment {environment!r} is broken: {problem}")
 
 
+def scope_for(
+    workspace: Workspace,
+    call: Call,
+    environment: str | None = None,
+    run_values: Mapping[str, Any] | None = None,
+    session_values: Mapping[str, Any] | None = None,
+    secret_lookup: SecretLookup | None = None,
+) -> Scope:
+    check_usable(workspace, call, environment)
+    return build_scope(
+        workspace,
+        call,
+        workspace.environment(environment),
+        run_values,
+        session_values,
+        secret_lookup or store_lookup(workspace.settings.id, _env_name(workspace, environment)),
+    )
+
+
 def prepare(
     workspace: Workspace,
     call: Call | str,
@@ -44,15 +64,7 @@ def prepare(
     """Resolve every variable and build the request, or raise a CallbenchError."""
     if isinstance(call, str):
         call = workspace.call(call)
-    check_usable(workspace, call, environment)
-    scope = build_scope(
-        workspace,
-        call,
-        workspace.environment(environment),
-        run_values,
-        session_values,
-        secret_lookup or store_lookup(workspace.settings.id, _env_name(workspace, environment)),
-    )
+    scope = scope_for(workspace, call, environment, run_values, session_values, secret_lookup)
     return build_request(workspace, call, scope)
 
 

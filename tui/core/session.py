@@ -13,8 +13,8 @@ from typing import Any
 from .errors import CallbenchError
 from .exchange import Exchange
 from .models import Call
-from .request_builder import PreparedRequest
-from .runner import prepare
+from .request_builder import PreparedRequest, preview_url
+from .runner import prepare, scope_for
 from .secrets import SecretLookup, store_lookup
 from .selector import select
 from .sender import Sender
@@ -90,6 +90,18 @@ class Session:
         if self.secret_lookup is not None:
             return self.secret_lookup
         return store_lookup(self.workspace.settings.id, self.environment)
+
+    def preview_url(self, call: Call) -> str:
+        """The URL a send would use; the body is not built (see request_builder)."""
+        scope = scope_for(
+            self.workspace,
+            call,
+            self._env_name,
+            self.values_for(call.ref),
+            self.session_values,
+            self._lookup(),
+        )
+        return preview_url(self.workspace, call, scope)
 
     async def send(self, call: Call) -> Exchange:
         exchange = await self.sender.send(self.prepare(call))
