@@ -13,11 +13,12 @@ from typing import Any
 from .errors import CallbenchError
 from .exchange import Exchange
 from .models import Call
-from .request_builder import PreparedRequest, preview_url
-from .runner import prepare, scope_for
+from .request_builder import PreparedRequest, build_request, preview_url
+from .runner import scope_for
 from .secrets import SecretLookup, store_lookup
 from .selector import select
 from .sender import Sender
+from .templating import Scope
 from .variables_info import VariableRow, describe_variables
 from .workspace import Workspace, load_workspace
 
@@ -75,9 +76,8 @@ class Session:
                 row.source = f"extracted from {self.extracted_from[row.name]}"
         return rows
 
-    def prepare(self, call: Call) -> PreparedRequest:
-        """Build the request for ``call`` as edited (it need not be saved)."""
-        return prepare(
+    def _scope(self, call: Call) -> Scope:
+        return scope_for(
             self.workspace,
             call,
             self._env_name,
@@ -85,23 +85,19 @@ class Session:
             self.session_values,
             self._lookup(),
         )
+
+    def prepare(self, call: Call) -> PreparedRequest:
+        """Build the request for ``call`` as edited (it need not be saved)."""
+        return build_request(self.workspace, call, self._scope(call))
+
+    def preview_url(self, call: Call) -> str:
+        """The URL a send would use; the body is not built (see request_builder)."""
+        return preview_url(self.workspace, call, self._scope(call))
 
     def _lookup(self) -> SecretLookup:
         if self.secret_lookup is not None:
             return self.secret_lookup
         return store_lookup(self.workspace.settings.id, self.environment)
-
-    def preview_url(self, call: Call) -> str:
-        """The URL a send would use; the body is not built (see request_builder)."""
-        scope = scope_for(
-            self.workspace,
-            call,
-            self._env_name,
-            self.values_for(call.ref),
-            self.session_values,
-            self._lookup(),
-        )
-        return preview_url(self.workspace, call, scope)
 
     async def send(self, call: Call) -> Exchange:
         exchange = await self.sender.send(self.prepare(call))
