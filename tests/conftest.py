@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.loopback import ServerThread
+from tests.oauth_server import OAuthServer, OAuthState, oauth_app
 from tests.server_app import app
 
 
@@ -89,3 +90,18 @@ def write(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+@pytest.fixture(scope="session")
+def oauth_server() -> Iterator[OAuthServer]:
+    """The OAuth2 authorization server of tests/oauth_server.py, on 127.0.0.1."""
+    state = OAuthState()
+    with ServerThread(oauth_app(state)) as running:
+        yield OAuthServer(url=running.url, state=state)
+
+
+@pytest.fixture
+def oauth(oauth_server: OAuthServer) -> OAuthServer:
+    """The OAuth2 server with its state reset: no tokens, no records, default knobs."""
+    oauth_server.state.reset()
+    return oauth_server
