@@ -7,6 +7,7 @@ certificate, proxy), so connections are reused between sends.
 
 from __future__ import annotations
 
+import os
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -66,19 +67,72 @@ def _first(marks: dict[str, float], suffix: str) -> float | None:
     return None
 
 
+def _tls_error(detail: str) -> TransportError:
+    return TransportError("tls", f"cannot load TLS settings: {detail}")
+
+
+def _reason(error: OSError) -> str:
+    """OpenSSL's reason in words ("key values mismatch"), else the OS error's text."""
+    if isinstance(error, ssl.SSLError) and error.reason:
+        return error.reason.replace("_", " ").lower()
+    return error.strerror or str(error)
+
+
 def _ssl_context(options: TransportOptions) -> ssl.SSLContext | bool:
     if options.verify is True and not options.cert:
         return True
     if isinstance(options.verify, str) and options.verify:
-        context = ssl.create_default_context(cafile=options.verify)
+        if not os.path.exists(options.verify):
+            raise _tls_error(f"verify: CA bundle {options.verify!r} not found")
+        try:
+            context = ssl.create_default_context(cafile=options.verify)
+        except OSError as error:  # ssl.SSLError included
+            raise _tls_error(
+                f"verify: cannot load CA bundle {options.verify!r}: {_reason(error)}"
+            ) from None
     else:
         context = ssl.create_default_context()
         if options.verify is False:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
     if options.cert:
-        context.load_cert_chain(options.cert, options.key or None, options.key_password or None)
+        _load_client_cert(context, options)
     return context
+
+
+def _load_client_cert(context: ssl.SSLContext, options: TransportOptions) -> None:
+    """Load ``cert`` (and ``key``), with errors that name the option at fault.
+
+    The password is always given as a callable: with ``None``, OpenSSL would prompt for
+    an encrypted key's pass phrase on the terminal and block the CLI or the TUI.
+    """
+    key_file = options.key or options.cert
+    for name, path in (("cert", options.cert), ("key", options.key)):
+        if path and not os.path.exists(path):
+            raise _tls_error(f"{name}: file {path!r} not found")
+    asked = False
+
+    def password() -> str:
+        nonlocal asked
+        asked = True
+        if not options.key_password:
+            raise _tls_error(f"key: the private key in {key_file!r} is encrypted; set key_password")
+        return options.key_password
+
+    files = repr(options.cert) + (f" and {options.key!r}" if options.key else "")
+    try:
+        context.load_cert_chain(options.cert, options.key or None, password)
+    except ssl.SSLError as error:
+        if asked and error.library != "X509":
+            raise _tls_error(
+                f"key_password: cannot decrypt the private key in {key_file!r} (wrong password?)"
+            ) from None
+        reason = _reason(error) if error.reason else "no PEM certificate and private key found"
+        raise _tls_error(
+            f"cert: cannot load the client certificate from {files}: {reason}"
+        ) from None
+    except OSError as error:
+        raise _tls_error(f"cert: cannot read {files}: {_reason(error)}") from None
 
 
 class Sender:
@@ -92,9 +146,7 @@ class Sender:
             try:
                 verify = _ssl_context(options)
             except (OSError, ssl.SSLError) as error:
-                raise TransportError(
-                    "tls", f"cannot load TLS settings (verify/cert/key): {error}"
-                ) from None
+                raise _tls_error(f"verify/cert/key: {error}") from None
             client = httpx.AsyncClient(
                 verify=verify, proxy=options.proxy or None, trust_env=True, timeout=None
             )
