@@ -92,6 +92,21 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+@pytest.fixture
+def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A real keyring backend (a JSON file in tmp_path), also for child processes."""
+    path = tmp_path / "keyring.json"
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.file_keyring.FileKeyring")
+    monkeypatch.setenv("CALLBENCH_TEST_KEYRING_FILE", str(path))
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent.parent))
+    import keyring.core
+
+    keyring.core.init_backend()
+    yield path
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    keyring.core.init_backend()
+
+
 @pytest.fixture(scope="session")
 def oauth_server() -> Iterator[OAuthServer]:
     """The OAuth2 authorization server of tests/oauth_server.py, on 127.0.0.1."""

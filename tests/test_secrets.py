@@ -20,20 +20,6 @@ FILES = {
 }
 
 
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.file_keyring.FileKeyring")
-    monkeypatch.setenv("CALLBENCH_TEST_KEYRING_FILE", str(path))
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent.parent))
-    import keyring.core
-
-    keyring.core.init_backend()
-    yield path
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    keyring.core.init_backend()
-
-
 def cli(root: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["callbench", *args, "-w", str(root)],

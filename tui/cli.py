@@ -405,17 +405,27 @@ async def _send(
     selector: str | None,
 ) -> int:
     """Send; print a whole response, or a stream's events as they arrive."""
-    from tui.core.runner import prepare
+    from tui.cli_prompt import TerminalInteraction
+    from tui.core.runner import check_usable
     from tui.core.sender import Sender
-    from tui.core.streaming import StreamSession
+    from tui.core.session import Session
 
-    prepared = prepare(workspace, call, args.env, values)
-    reconnect = args.reconnect or prepared.options.reconnect
-    async with Sender() as sender, StreamSession(sender, prepared, reconnect=reconnect) as session:
-        if session.kind is None:
-            exchange = await session.read_exchange()
-        else:
-            return await _print_stream(session, args, selector)
+    check_usable(workspace, call, args.env)
+    environment = workspace.environment(args.env)
+    async with Sender() as sender:
+        session = Session(
+            workspace,
+            environment.name if environment else None,
+            run_values={call.ref: values},
+            sender=sender,
+            interaction=TerminalInteraction(),
+        )
+        async with await session.open_send(call, reconnect=args.reconnect) as stream:
+            if stream.kind is None:
+                exchange = await stream.read_exchange()
+            else:
+                return await _print_stream(stream, args, selector)
+        session.apply_extracts(call, exchange)
     code = _report(exchange, args, selector)
     drift_code = _data_type(workspace, call, exchange, args)
     return drift_code if drift_code else code

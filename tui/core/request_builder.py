@@ -171,7 +171,7 @@ def build_request(workspace: Workspace, call: Call, scope: Scope) -> PreparedReq
         call_ref=call.ref,
         request=request,
         options=options,
-        transport=_transport(options, scope),
+        transport=_transport(options, scope, workspace.root),
         secrets=scope.secret_values,
         variables={name: r.value for name, r in scope.used.items()},
         parts=body.parts,
@@ -316,14 +316,21 @@ def _files(
     return out, paths
 
 
-def _transport(options: Options, scope: Scope) -> TransportOptions:
+def _transport(options: Options, scope: Scope, root: Path) -> TransportOptions:
+    """Rendered; file paths (CA bundle, certificate, key) are relative to the workspace,
+    like body files, so a run from another folder finds them."""
+
+    def path(value: str, where: str) -> str:
+        text = render_text(value, scope, where)
+        return str(root / Path(text).expanduser()) if text else ""
+
     verify: bool | str = options.verify
     if isinstance(verify, str):
-        verify = render_text(verify, scope, "options.verify")
+        verify = path(verify, "options.verify")
     return TransportOptions(
         verify=verify,
         proxy=render_text(options.proxy, scope, "options.proxy"),
-        cert=render_text(options.cert, scope, "options.cert"),
-        key=render_text(options.key, scope, "options.key"),
+        cert=path(options.cert, "options.cert"),
+        key=path(options.key, "options.key"),
         key_password=render_text(options.key_password, scope, "options.key_password"),
     )

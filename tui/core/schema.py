@@ -44,14 +44,47 @@ AUTH_KEYS: dict[str, frozenset[str]] = {
     "basic": frozenset({"username", "password"}),
     "bearer": frozenset({"token"}),
     "jwt": frozenset({"algorithm", "key", "key_file", "lifetime", "header", "prefix", "claims"}),
+    "oauth2": frozenset(
+        {
+            "grant",
+            "token_url",
+            "client_id",
+            "client_secret",
+            "scope",
+            "username",
+            "password",
+            "authorize_url",
+            "device_url",
+            "redirect_uri",
+            "audience",
+            "client_auth",
+            "extra",
+            "header",
+            "prefix",
+        }
+    ),
+    "token_from_call": frozenset({"call", "from", "header", "prefix", "lifetime", "expires_from"}),
+}
+OAUTH2_GRANTS = ("client_credentials", "password", "authorization_code", "device_code")
+# What each grant needs beside grant and token_url.
+OAUTH2_NEEDS = {
+    "password": ("username",),
+    "authorization_code": ("authorize_url",),
+    "device_code": ("device_url",),
 }
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384")
 # Keys whose values are not strings, and what they are.
-_AUTH_KINDS: dict[str, tuple[type, ...]] = {"lifetime": (int,), "claims": (dict,)}
+_AUTH_KINDS: dict[str, tuple[type, ...]] = {
+    "lifetime": (int,),
+    "claims": (dict,),
+    "extra": (dict,),
+}
 AUTH_REQUIRED: dict[str, tuple[str, ...]] = {
     "api_key": ("name", "value"),
     "basic": ("username",),
     "bearer": ("token",),
+    "oauth2": ("grant", "token_url"),
+    "token_from_call": ("call", "from"),
 }
 
 _TYPE_NAMES = {
@@ -257,6 +290,15 @@ def parse_auth(reader: Reader | None) -> AuthConfig | None:
             reader.fail("algorithm", f"is one of: {', '.join(JWT_ALGORITHMS)}")
         if ("key" in params) == ("key_file" in params):
             reader.fail(None, "auth type 'jwt' needs 'key' (a secret) or 'key_file' (a PEM)")
+    if auth_type == "oauth2":
+        grant = params["grant"]
+        if grant not in OAUTH2_GRANTS:
+            reader.fail("grant", f"is one of: {', '.join(OAUTH2_GRANTS)}")
+        for key in OAUTH2_NEEDS.get(grant, ()):
+            if key not in params:
+                reader.fail(None, f"the oauth2 grant {grant!r} needs {key!r}")
+        if params.get("client_auth", "basic") not in ("basic", "body"):
+            reader.fail("client_auth", "must be 'basic' or 'body'")
     return AuthConfig(auth_type, params)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,8 +108,10 @@ class StreamSession:
         *,
         reconnect: bool = False,
         max_reconnects: int = 10,
+        renew: Callable[[], Awaitable[PreparedRequest]] | None = None,
     ) -> None:
         self.sender = sender
+        self.renew = renew  # a 401 asks it for the request with a new credential, once
         self.prepared = prepared
         self.reconnect = reconnect
         self.max_reconnects = max_reconnects
@@ -125,6 +127,12 @@ class StreamSession:
 
     async def __aenter__(self) -> StreamSession:
         await self._open()
+        response = self.response
+        if self.renew is not None and response is not None and response.status_code == 401:
+            await self._close()
+            self.prepared = await self.renew()
+            self._started_at = time.time()
+            await self._open()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
