@@ -17,6 +17,7 @@ or is asked for.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -90,6 +91,15 @@ def vault_path() -> Path:
     return Path(platformdirs.user_data_dir("callbench")) / "vault.json"
 
 
+@functools.lru_cache(maxsize=8)
+def _derive_key(passphrase: bytes, salt: bytes) -> bytes:
+    """scrypt is slow on purpose (~0.1 s): a variables form that looks secrets up on
+    every keystroke derives the key of one vault file once, not each time."""
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    return Scrypt(salt=salt, length=32, n=2**15, r=8, p=1).derive(passphrase)
+
+
 class Vault:
     """An encrypted map of service -> name -> value in one file (0600)."""
 
@@ -98,9 +108,7 @@ class Vault:
         self._passphrase = passphrase.encode()
 
     def _key(self, salt: bytes) -> bytes:
-        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
-        return Scrypt(salt=salt, length=32, n=2**15, r=8, p=1).derive(self._passphrase)
+        return _derive_key(self._passphrase, salt)
 
     def read(self) -> dict[str, dict[str, str]]:
         if not self.path.exists():
@@ -158,14 +166,23 @@ class SecretStore:
         self.service = service_name(workspace_id, environment)
         self.environ = os.environ if environ is None else environ
         self.passphrase = passphrase or self.environ.get(VAULT_ENV)
+        # Where each value found by lookup() came from (a place, never the value).
+        self.found_in: dict[str, str] = {}
 
     def _vault(self) -> Vault | None:
         return Vault(vault_path(), self.passphrase) if self.passphrase else None
 
+    @property
+    def vault_locked(self) -> bool:
+        """The vault file exists but no passphrase is known to open it."""
+        return not self.passphrase and vault_path().exists()
+
     def lookup(self, name: str) -> str | None:
         """The secret's value, or None when no store has it."""
-        value = self.environ.get(env_var_name(name))
+        variable = env_var_name(name)
+        value = self.environ.get(variable)
         if value:
+            self.found_in[name] = f"${variable}"
             return value
         backend = usable_keyring()
         if backend is not None:
@@ -174,11 +191,22 @@ class SecretStore:
             except Exception:
                 found = None
             if found:
+                self.found_in[name] = "the keyring"
                 return str(found)
         vault = self._vault()
         if vault is not None and vault.path.exists():
-            return vault.read().get(self.service, {}).get(name)
+            stored = vault.read().get(self.service, {}).get(name)
+            if stored is not None:
+                self.found_in[name] = "the vault"
+            return stored
         return None
+
+    def unlock(self) -> None:
+        """Check that the passphrase opens the vault (if there is one): SecretError if not."""
+        vault = self._vault()
+        if vault is None:
+            raise SecretError("no vault passphrase given")
+        vault.read()
 
     def where(self) -> str:
         """Where a ``set`` goes: the keyring if usable, else the vault."""
