@@ -63,6 +63,15 @@ variables:
   -v NAME=VALUE gives a value for this run; it wins over the session, the
   environment and the defaults. -v NAME=@FILE reads the value from FILE
   (write @@ for a value that starts with a literal @).
+  --session NAME keeps the values [[extract]] rules set (a login's token) for the
+  next run with the same NAME; secret ones only in the keyring or vault.
+
+auth:
+  OAuth2 and login-call tokens are fetched before the send, cached (keyring or
+  vault when one serves) and renewed on expiry or a 401. An authorization-code
+  grant prints the URL to open on stderr and opens a browser when one is at hand;
+  over SSH paste the URL the browser ended on. Set CALLBENCH_NO_BROWSER=1 to
+  never open one.
 
 output:
   The response body goes to stdout, JSON pretty-printed. --path prints what the
@@ -78,7 +87,8 @@ streams:
 
 exit status:
   0  a response arrived (any status, unless --check-status)
-  1  the request could not be built (workspace, variable, template or body error)
+  1  the request could not be built (workspace, variable, template or body error,
+     or no credential: a refused OAuth2 grant, a failed login call)
      or --path could not be applied to the response
   2  usage error (unknown option, invalid JSONPath)
   3  transport error (refused, DNS, TLS, timeout, reset)
@@ -156,6 +166,12 @@ def _run_parser() -> argparse.ArgumentParser:
         "--reconnect",
         action="store_true",
         help="reopen a dropped stream (SSE retry, Last-Event-ID)",
+    )
+    parser.add_argument(
+        "--session",
+        default=None,
+        metavar="NAME",
+        help="keep extracted values between runs under NAME (in the user data folder)",
     )
     return parser
 
@@ -406,6 +422,7 @@ async def _send(
 ) -> int:
     """Send; print a whole response, or a stream's events as they arrive."""
     from tui.cli_prompt import TerminalInteraction
+    from tui.core import saved_sessions
     from tui.core.runner import check_usable
     from tui.core.sender import Sender
     from tui.core.session import Session
@@ -420,15 +437,38 @@ async def _send(
             sender=sender,
             interaction=TerminalInteraction(),
         )
-        async with await session.open_send(call, reconnect=args.reconnect) as stream:
-            if stream.kind is None:
-                exchange = await stream.read_exchange()
-            else:
-                return await _print_stream(stream, args, selector)
-        session.apply_extracts(call, exchange)
+        if args.session:
+            session.session_values, session.extracted_from = saved_sessions.load(
+                workspace, args.session
+            )
+        try:
+            async with await session.open_send(call, reconnect=args.reconnect) as stream:
+                if stream.kind is None:
+                    exchange = await stream.read_exchange()
+                else:
+                    return await _print_stream(stream, args, selector)
+            session.apply_extracts(call, exchange)
+            for note in session.persisted:
+                sys.stderr.write(f"callbench: {note}\n")
+        finally:  # a login's extracted values are kept even when the call then fails
+            if args.session:
+                _save_session(session, args.session)
     code = _report(exchange, args, selector)
     drift_code = _data_type(workspace, call, exchange, args)
     return drift_code if drift_code else code
+
+
+def _save_session(session: Any, name: str) -> None:
+    from tui.core import saved_sessions
+
+    lost = saved_sessions.save(
+        session.workspace, name, session.session_values, session.extracted_from
+    )
+    if lost:
+        sys.stderr.write(
+            f"callbench: session {name!r}: secret values not kept (no keyring or vault "
+            f"passphrase here): {', '.join(lost)}\n"
+        )
 
 
 async def _print_stream(session: Any, args: argparse.Namespace, selector: str | None) -> int:

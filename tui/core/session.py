@@ -6,7 +6,7 @@ the long-lived sender. The TUI keeps one of these; a widget never builds request
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,14 +21,14 @@ from .dynamic_auth import (
 )
 from .errors import CallbenchError
 from .exchange import Exchange
-from .models import AuthConfig, Call
+from .models import AuthConfig, Call, Variable, infer_type
 from .oauth2 import AuthError, Interaction
 from .request_builder import PreparedRequest, build_request, preview_url
 from .runner import scope_for
 from .secrets import SecretError, SecretLookup, SecretStore, environment_lookup
 from .selector import select
 from .sender import Sender
-from .templating import Scope
+from .templating import Scope, to_text
 from .tokens import Token, TokenCache, cache_key
 from .variables_info import VariableRow, describe_variables
 from .workspace import Workspace, load_workspace
@@ -51,6 +51,7 @@ class Session:
     # Shows the prompt of an interactive OAuth2 grant (browser, device code).
     interaction: Interaction | None = None
     broker: TokenBroker = field(init=False, repr=False)
+    persisted: list[str] = field(init=False, default_factory=list)  # the last send's
 
     def __post_init__(self) -> None:
         self.broker = TokenBroker(TokenCache(self._token_store))
@@ -283,7 +284,10 @@ class Session:
         return exchange
 
     def apply_extracts(self, call: Call, exchange: Exchange) -> list[str]:
-        """Run the call's [[extract]] rules after a 2xx; the names that were set."""
+        """Run the call's [[extract]] rules after a 2xx; the names that were set. Rules
+        with ``persist = true`` also keep their value (see :meth:`persist`); what became
+        of each is in ``persisted``, for a message."""
+        self.persisted = []
         if not 200 <= exchange.response.status < 300:
             return []
         set_names: list[str] = []
@@ -296,7 +300,38 @@ class Session:
                 self.session_values[rule.variable] = selection.value
                 self.extracted_from[rule.variable] = call.ref
                 set_names.append(rule.variable)
+                if rule.persist:
+                    self.persisted.append(self.persist(call, rule.variable, selection.value))
         return set_names
+
+    def persist(self, call: Call, name: str, value: Any) -> str:
+        """Keep an extracted value past the session: a secret variable's in the keyring
+        (or vault) of the active environment, any other in the environment's file (in
+        place, comments kept). Never raises: the outcome is a one-line message."""
+        from .request_builder import merged_declarations
+        from .store import save_environment
+
+        collection = self.workspace.collections.get(call.collection)
+        current = self.workspace.environments.get(self.environment or "")
+        declared = merged_declarations(call, collection, current).get(name)
+        try:
+            if declared is not None and declared.secret:
+                return f"{name}: kept in {self.store_secret(name, to_text(value))}"
+            if current is None:
+                return f"{name}: not persisted: no environment is active"
+            variables = dict(current.variables)
+            old = variables.get(name)
+            variables[name] = (
+                replace(old, default=value)
+                if old is not None
+                else Variable(name, type=infer_type(value), default=value)
+            )
+            save_environment(self.workspace, replace(current, variables=variables))
+        except CallbenchError as error:
+            return f"{name}: not persisted: {error}"
+        except OSError as error:
+            return f"{name}: not persisted: {error.strerror or error}"
+        return f"{name}: saved to environments/{current.name}.toml"
 
     async def aclose(self) -> None:
         await self.sender.aclose()
