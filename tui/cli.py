@@ -168,6 +168,14 @@ def _run_parser() -> argparse.ArgumentParser:
         help="reopen a dropped stream (SSE retry, Last-Event-ID)",
     )
     parser.add_argument(
+        "--curl",
+        action="store_true",
+        help="print the request as a curl command instead of sending it (secrets masked)",
+    )
+    parser.add_argument(
+        "--reveal", action="store_true", help="with --curl: show secret values in clear"
+    )
+    parser.add_argument(
         "--session",
         default=None,
         metavar="NAME",
@@ -441,6 +449,12 @@ async def _send(
             session.session_values, session.extracted_from = saved_sessions.load(
                 workspace, args.session
             )
+        if args.curl:
+            from tui.core.curl import to_curl
+
+            prepared = await session.prepare_authorized(call)  # a token for a usable command
+            sys.stdout.write(to_curl(prepared, reveal=args.reveal) + "\n")
+            return EXIT_OK
         try:
             async with await session.open_send(call, reconnect=args.reconnect) as stream:
                 if stream.kind is None:
