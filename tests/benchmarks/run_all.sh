@@ -6,7 +6,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 python="${PYTHON:-python}"
 status=0
-for bench in bench_send bench_load bench_startup bench_tui_startup bench_tui_body bench_endpoints bench_stream bench_jsonpath; do
+for bench in bench_send bench_auth bench_load bench_startup bench_tui_startup bench_tui_body bench_endpoints bench_stream bench_jsonpath; do
     echo "== $bench"
     if ! "$python" "tests/benchmarks/$bench.py"; then
         echo "== $bench ERRORED" >&2
