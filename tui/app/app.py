@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,8 @@ class CallbenchApp(App[int]):
         self.edited: Call | None = None
         self._snapshot: Snapshot | None = None
         self._watching = True
+        self._preferences_lock = threading.Lock()
+        self._vault_asked = False  # a send asked for the vault passphrase already
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -155,14 +158,12 @@ class CallbenchApp(App[int]):
         from .response import ResponseViewer
         from .variables import VariablesForm
 
-        environment = self.workspace.settings.default_environment or None
-        if environment not in self.workspace.environments:
-            environment = None
         await self.query_one("#editor-pane").mount(CallEditor(id="editor"))
         await self.query_one("#response-pane").mount(ResponseViewer(id="response"))
         await self.query_one("#variables-pane").mount(VariablesForm(id="variables"))
         self.editor.load(None)
-        self._session = Session(self._workspace, environment)
+        # The environment it opens with (remembered, else the default) is chosen in core.
+        self._session = Session.for_workspace(self._workspace)
         self._refresh_all()
         if self.workspace.settings.serve_autostart and self.endpoint_set().endpoints:
             self.toggle_endpoint_server()
@@ -194,8 +195,10 @@ class CallbenchApp(App[int]):
         self.sub_title = "  ·  ".join(parts)
 
     def _default_env(self) -> str | None:
-        name = self.workspace.settings.default_environment
-        return name if name in self.workspace.environments else None
+        """The environment the session will open with, for the title until it is open."""
+        from tui.core.preferences import initial_environment
+
+        return initial_environment(self.workspace)
 
     def _refresh_variables(self) -> None:
         form = self.form
@@ -205,7 +208,10 @@ class CallbenchApp(App[int]):
             form.show([], self.workspace.root, {})
             return
         rows = self.session.variables(call)
-        form.show(rows, self.workspace.root, self.session.values_for(call.ref))
+        if any(row.secret for row in rows):  # the keyring is not even loaded otherwise
+            form.secret_target = self.session.secret_target()
+            form.vault_locked = self.session.vault_locked
+        form.show(rows, self.workspace.root, self.session.values_for(call.ref), call.ref)
         editor.show_resolved(self._resolved_url(call))
 
     def _resolved_url(self, call: Call) -> Text:
@@ -297,9 +303,140 @@ class CallbenchApp(App[int]):
     def on_variables_form_environment_changed(
         self, event: VariablesForm.EnvironmentChanged
     ) -> None:
-        self.session.environment = event.environment
+        self._set_environment(event.environment)
+
+    def _set_environment(self, environment: str | None) -> None:
+        """Switch environment, and remember the choice for the next start."""
+        self.session.environment = environment or None
+        self._remember_environment()
+        self.form.set_environments(sorted(self.workspace.environments), self.session.environment)
         self._refresh_titles()
         self._refresh_variables()
+
+    @work(thread=True, group="preferences", exit_on_error=False)
+    def _remember_environment(self) -> None:
+        """A small write in the user state folder (never the workspace), off the UI
+        thread; the lock and the late read keep the last choice the one remembered."""
+        from tui.core.preferences import remember_environment
+
+        with self._preferences_lock:
+            remember_environment(self.workspace.root, self.session.environment)
+
+    # -- secrets ---------------------------------------------------------------------------
+
+    def on_variables_form_keep_secret(self, event: VariablesForm.KeepSecret) -> None:
+        """ctrl+k in a secret's field: keep the typed value in the keyring or the vault."""
+        name, value, ref = event.name, event.value, self.current_ref
+        if not value:
+            self.notify(f"Type the value of {name} first: ctrl+k keeps it", severity="warning")
+            return
+        if self.session.secret_target():
+            self._keep_secret_worker(ref, name, value, None)
+            return
+        # No secure keyring and no passphrase known: the vault's, for this session only.
+        self._ask_vault_passphrase(
+            lambda passphrase: self._keep_secret_worker(ref, name, value, passphrase),
+            f"to keep {name}",
+        )
+
+    def _ask_vault_passphrase(self, then: Callable[[str], object], reason: str) -> None:
+        """Ask for the vault passphrase, masked (twice for a new vault), then ``then``."""
+        from tui.core.secrets import vault_path
+
+        new = not vault_path().exists()
+        title = (
+            f"No secure keyring here: a passphrase for a new encrypted vault ({reason})"
+            if new
+            else f"The vault's passphrase ({reason})"
+        )
+        hint = "Kept in memory for this session only. Enter accepts, Escape cancels"
+
+        def first(passphrase: str | None) -> None:
+            if not passphrase:
+                return
+            if not new:
+                then(passphrase)
+                return
+
+            def second(again: str | None) -> None:
+                if again is None:
+                    return
+                if again != passphrase:
+                    self.notify("The two passphrases differ: nothing stored", severity="error")
+                    return
+                then(passphrase)
+
+            self.push_screen(
+                PromptScreen("The same passphrase again", password=True, hint=hint), second
+            )
+
+        self.push_screen(
+            PromptScreen(title, placeholder="passphrase", password=True, hint=hint), first
+        )
+
+    @work(thread=True, exclusive=True, group="secrets", exit_on_error=False)
+    def _keep_secret_worker(
+        self, ref: str | None, name: str, value: str, passphrase: str | None
+    ) -> None:
+        environment = self.session.environment
+        try:
+            where = self.session.store_secret(name, value, passphrase)
+        except Exception as error:  # keyring backends raise their own kinds
+            self.call_from_thread(
+                self.notify, f"{name} not stored: {_one_line(error)}", severity="error", timeout=8
+            )
+            return
+        self.call_from_thread(self._secret_kept, ref, name, where, environment)
+
+    def _secret_kept(self, ref: str | None, name: str, where: str, environment: str | None) -> None:
+        if ref is not None:
+            self.session.set_value(ref, name, None)  # the stored value applies from now on
+            if ref == self.current_ref:
+                self.form.clear_secret(name)
+        self._snapshot = None  # callbench.toml may have got its id: our own write
+        self._refresh_variables()
+        self.notify(f"Stored {name} in {where} for {environment or 'no environment'}")
+
+    def _unlock_for_send(self, call: Call) -> bool:
+        """A send stopped on a missing secret while the vault waits for its passphrase:
+        ask for it (once a session, again after a wrong one), then send again."""
+        if self._vault_asked or not self.session.vault_locked:
+            return False
+        if not any(row.secret and row.missing for row in self.session.variables(call)):
+            return False
+        self._vault_asked = True
+        self._ask_vault_passphrase(
+            lambda passphrase: self._unlock_worker(passphrase, resend=True), "a secret is missing"
+        )
+        return True
+
+    def action_unlock_vault(self) -> None:
+        if not self.ready:
+            return
+        from tui.core.secrets import vault_path
+
+        if not vault_path().exists():
+            self.notify("There is no vault yet: ctrl+k in a secret's field makes one")
+            return
+        self._ask_vault_passphrase(lambda p: self._unlock_worker(p, resend=False), "unlock")
+
+    @work(thread=True, exclusive=True, group="secrets", exit_on_error=False)
+    def _unlock_worker(self, passphrase: str, resend: bool) -> None:
+        try:
+            self.session.unlock_vault(passphrase)
+        except Exception as error:
+            self._vault_asked = False  # a wrong passphrase: the next send asks again
+            self.call_from_thread(
+                self.notify, f"Vault not opened: {_one_line(error)}", severity="error", timeout=8
+            )
+            return
+        self.call_from_thread(self._vault_unlocked, resend)
+
+    def _vault_unlocked(self, resend: bool) -> None:
+        self.notify("The vault is open for this session")
+        self._refresh_variables()
+        if resend:
+            self.action_send()
 
     # -- saving ----------------------------------------------------------------------------
 
@@ -346,6 +483,7 @@ class CallbenchApp(App[int]):
             prepared = self.session.prepare(call)
         except CallbenchError as error:
             self.viewer.show_message(f"✗ Not sent: {error}")
+            self._unlock_for_send(call)  # a locked vault may hold the missing secret
             return
         label = f"{call.method} {prepared.request.url}"
         if call.use_as == "action":
@@ -1025,10 +1163,7 @@ class CallbenchApp(App[int]):
         def chosen(name: str | None) -> None:
             if name is None:
                 return
-            self.session.environment = name or None
-            self.form.set_environments(names, self.session.environment)
-            self._refresh_titles()
-            self._refresh_variables()
+            self._set_environment(name or None)
 
         self.push_screen(ChoiceScreen("Environment", choices), chosen)
 
@@ -1066,6 +1201,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Keep the response as the call's sample", "m in the response viewer", "save_sample"),
     ("Copy the response body", "y in the response viewer", "focus_pane('response')"),
     ("Choose the environment", "f6", "choose_environment"),
+    ("Unlock the vault", "its passphrase, kept in memory for this session", "unlock_vault"),
     ("Reload the workspace from disk", "ctrl+r", "reload"),
     ("Show or hide the browser", "ctrl+b", "toggle_browser"),
     ("Incoming endpoints and their run history", "f8", "endpoints"),
@@ -1087,6 +1223,11 @@ def run_app(root: Path) -> int:
         return 1
     result = app.run()
     return result if isinstance(result, int) else 0
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def _typing(widget: Widget | None) -> bool:

@@ -44,21 +44,43 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """Ask for one line of text; Enter accepts, Escape cancels (None)."""
+    """Ask for one line of text; Enter accepts, Escape cancels (None).
+
+    ``password=True`` masks what is typed (a passphrase): it is never shown.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        value: str = "",
+        placeholder: str = "",
+        *,
+        password: bool = False,
+        hint: str = "",
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
+        self.password = password
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Static("Enter to accept, Escape to cancel", classes="dialog-hint")
+            yield Input(
+                self.value,
+                placeholder=self.placeholder,
+                password=self.password,
+                id="prompt-input",
+            )
+            yield Static(
+                self.hint or "Enter to accept, Escape to cancel",
+                classes="dialog-hint",
+                markup=False,
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

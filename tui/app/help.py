@@ -21,6 +21,7 @@ from .params_table import ParamsDataTable
 from .paths_pane import PathsPane
 from .response import ResponseViewer
 from .stream_view import StreamView
+from .variables import SecretInput
 
 SECTIONS: list[tuple[str, type[DOMNode]]] = [
     ("Browser", BrowserTree),
@@ -29,6 +30,7 @@ SECTIONS: list[tuple[str, type[DOMNode]]] = [
     ("Response viewer", ResponseViewer),
     ("Response tree", JsonTree),
     ("Paths tab", PathsPane),
+    ("Variables: a secret's field", SecretInput),
     ("Stream tab", StreamView),
     ("Endpoints (f8)", EndpointsScreen),
 ]

@@ -3,6 +3,10 @@
 Each row shows the name, its type, whether it is required, its current value and where
 that value comes from. A value typed here applies to the next send of this call. The
 environment selector sits on top.
+
+A secret's field is masked (ctrl+t shows it, until the call changes); ctrl+k asks the app
+to keep the typed value in the keyring or vault. Its info line names where the value
+comes from (keyring, vault, CALLBENCH_SECRET_<NAME>, typed for this run), never the value.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.validation import Function, Integer, Number, ValidationResult, Validator
@@ -22,6 +27,7 @@ from textual.widgets import Input, Label, Select, Static, Switch
 
 from tui.core.datatypes import blank_value
 from tui.core.errors import CallbenchError
+from tui.core.secrets import env_var_name
 from tui.core.templating import coerce, to_text
 from tui.core.variables_info import VariableRow
 
@@ -76,6 +82,58 @@ def _validators(row: VariableRow, root: Path) -> list[Validator]:
     return []
 
 
+class SecretInput(Input):
+    """A secret variable's field: masked unless revealed, and a key to keep its value."""
+
+    BINDINGS = [
+        Binding("ctrl+t", "toggle_reveal", "Show/hide secret"),
+        # Shadows Input's "delete to the end" here only; ctrl+u still clears the field.
+        Binding("ctrl+k", "keep", "Keep in keyring/vault"),
+    ]
+
+    class KeepRequested(Message):
+        def __init__(self, secret_input: SecretInput) -> None:
+            super().__init__()
+            self.secret_input = secret_input
+
+    class RevealToggled(Message):
+        def __init__(self, secret_input: SecretInput) -> None:
+            super().__init__()
+            self.secret_input = secret_input
+
+    @property
+    def revealed(self) -> bool:
+        return not self.password
+
+    def action_toggle_reveal(self) -> None:
+        self.set_revealed(self.password)
+
+    def set_revealed(self, revealed: bool) -> None:
+        if self.password == revealed:
+            self.password = not revealed
+            self.post_message(self.RevealToggled(self))
+
+    def action_keep(self) -> None:
+        self.post_message(self.KeepRequested(self))
+
+
+class SecretHint(Static):
+    """The keys of a secret's field, under it; a click shows or hides the value."""
+
+    def __init__(self, secret_input: SecretInput) -> None:
+        super().__init__(classes="secret-hint")
+        self.secret_input = secret_input
+
+    def show_state(self, target: str) -> None:
+        verb = "hide" if self.secret_input.revealed else "show"
+        where = "vault" if target != "keyring" else "keyring"
+        self.update(Text(f"ctrl+t {verb} · ctrl+k keep in {where}", style="dim"))
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.secret_input.action_toggle_reveal()
+
+
 class VariablesForm(Vertical):
     class ValueChanged(Message):
         def __init__(self, name: str, value: Any) -> None:
@@ -88,10 +146,23 @@ class VariablesForm(Vertical):
             super().__init__()
             self.environment = environment
 
+    class KeepSecret(Message):
+        """ctrl+k in a secret's field: keep ``value`` as the secret ``name``."""
+
+        def __init__(self, name: str, value: str) -> None:
+            super().__init__()
+            self.name = name
+            self.value = value
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[VariableRow] = []
         self.root = Path.cwd()
+        # Set by the app: where a kept secret goes ("keyring", "vault" or "": a vault
+        # passphrase is asked first) and whether the vault waits for its passphrase.
+        self.secret_target = "keyring"
+        self.vault_locked = False
+        self._ref: str | None = None
         self._names: list[str] = []
         self._environments: list[str] = []
         self._active: str | None = None
@@ -118,14 +189,18 @@ class VariablesForm(Vertical):
             select.value = active if active in names else NO_ENVIRONMENT
         self._active = active if active in names else None
 
-    def show(self, rows: list[VariableRow], root: Path, typed: dict[str, Any]) -> None:
-        """Show ``rows``; rebuild inputs only when the set of variables changed."""
+    def show(
+        self, rows: list[VariableRow], root: Path, typed: dict[str, Any], ref: str | None = None
+    ) -> None:
+        """Show ``rows``; rebuild the inputs when the call or its set of variables changed
+        (so a revealed secret is masked again in another call)."""
         self.rows = rows
         self.root = root
         names = [r.name for r in rows]
         container = self.query_one("#variable-rows", VerticalScroll)
-        if names != self._names:
+        if names != self._names or ref != self._ref:
             self._names = names
+            self._ref = ref
             self._boxes = {}
             container.remove_children()
             widgets: list[Widget] = [self._row_widget(row, typed.get(row.name)) for row in rows]
@@ -145,6 +220,23 @@ class VariablesForm(Vertical):
         if row.type == "boolean":
             current = typed if isinstance(typed, bool) else bool(row.value)
             value_widget = Switch(current, name=row.name, classes="var-input")
+        elif row.secret:
+            value_widget = SecretInput(
+                "" if typed is None else to_text(typed),
+                placeholder=self._placeholder(row),
+                password=True,
+                validators=_validators(row, self.root),
+                compact=True,
+                name=row.name,
+                classes="var-input",
+            )
+            hint = SecretHint(value_widget)
+            hint.show_state(self.secret_target)
+            box.compose_add_child(Static(self._title(row), classes="var-title"))
+            box.compose_add_child(value_widget)
+            box.compose_add_child(Static(self._info(row), classes="var-info"))
+            box.compose_add_child(hint)
+            return box
         else:
             value_widget = Input(
                 "" if typed is None else to_text(typed),
@@ -242,6 +334,15 @@ class VariablesForm(Vertical):
         return "required" if row.required else "optional"
 
     def _info(self, row: VariableRow) -> Text:
+        if row.secret and row.missing and (not row.problem or "has no value" in row.problem):
+            if self.vault_locked:
+                return Text(
+                    "missing: the vault is locked (a send or ctrl+k asks its passphrase)",
+                    style="yellow",
+                )
+            return Text(
+                f"missing: type it, ctrl+k keeps it (or ${env_var_name(row.name)})", style="red"
+            )
         if row.problem:
             return Text(row.problem, style="red")
         if not row.source:
@@ -258,6 +359,33 @@ class VariablesForm(Vertical):
         box = self._boxes.get(row.name)
         if box is not None and box.is_mounted:
             box.query_one(".var-info", Static).update(self._info(row))
+            for hint in box.query(SecretHint):
+                hint.show_state(self.secret_target)
+
+    def clear_secret(self, name: str) -> None:
+        """Empty and mask a secret's field (its value was kept in a store)."""
+        box = self._boxes.get(name)
+        if box is None or not box.is_mounted:
+            return
+        for field in box.query(SecretInput):
+            with self.prevent(Input.Changed):
+                field.value = ""
+            field.set_revealed(False)
+
+    @on(SecretInput.KeepRequested)
+    def _keep(self, event: SecretInput.KeepRequested) -> None:
+        event.stop()
+        field = event.secret_input
+        if field.name is not None:
+            self.post_message(self.KeepSecret(field.name, field.value))
+
+    @on(SecretInput.RevealToggled)
+    def _revealed(self, event: SecretInput.RevealToggled) -> None:
+        event.stop()
+        box = event.secret_input.parent
+        if box is not None:
+            for hint in box.query(SecretHint):
+                hint.show_state(self.secret_target)
 
     def input_for(self, name: str) -> Input | Switch:
         """The widget that edits ``name`` (for tests and focus)."""
