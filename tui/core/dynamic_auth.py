@@ -64,11 +64,14 @@ def oauth2_settings(auth: AuthConfig, scope: Scope) -> OAuth2Settings:
     )
 
 
-def token_key(auth: AuthConfig, scope: Scope, where: str) -> str:
+def token_key(
+    auth: AuthConfig, scope: Scope, where: str, settings: OAuth2Settings | None = None
+) -> str:
     """The cache name of the token ``auth`` needs; ``where`` is the workspace and
     environment, so tokens of two environments never mix."""
     if auth.type == "oauth2":
-        return cache_key("oauth2", where, *oauth2_settings(auth, scope).identity())
+        settings = settings or oauth2_settings(auth, scope)
+        return cache_key("oauth2", where, *settings.identity())
     p = auth.params
     return cache_key("login", where, str(p.get("call", "")), str(p.get("from", "")))
 

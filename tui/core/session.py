@@ -137,7 +137,7 @@ class Session:
 
     @property
     def _token_where(self) -> str:
-        return f"{self.workspace.root.resolve()}\x1f{self.environment or ''}"
+        return f"{self.workspace.root}\x1f{self.environment or ''}"  # root is resolved
 
     def _token_store(self) -> SecretStore | None:
         """Where tokens outlive the process: this workspace's store (by its id, or by its
@@ -155,14 +155,15 @@ class Session:
         scope = self._scope(call)
         if auth is None or not is_dynamic(auth):
             return build_request(self.workspace, call, scope)
-        key = token_key(auth, scope, self._token_where)
         if auth.type == "oauth2":
             settings = oauth2_settings(auth, scope)  # before the build: its secrets are masked
+            key = token_key(auth, scope, self._token_where, settings)
             prepared = build_request(self.workspace, call, scope)
             self.broker.interaction = self.interaction
             http = self.sender.client(prepared.transport)
             token = await self.broker.oauth2(key, settings, http, renew=renew)
         else:
+            key = token_key(auth, scope, self._token_where)
             prepared = build_request(self.workspace, call, scope)
 
             async def log_in() -> Token:

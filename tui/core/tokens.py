@@ -82,7 +82,8 @@ class TokenCache:
 
     def __init__(self, store: Callable[[], SecretStore | None] | None = None) -> None:
         self._store = store
-        self._memory: dict[tuple[str, str], Token] = {}
+        # Keys name the workspace and environment already (see dynamic_auth.token_key).
+        self._memory: dict[str, Token] = {}
 
     def _backing(self) -> SecretStore | None:
         if self._store is None:
@@ -95,13 +96,9 @@ class TokenCache:
             return None
         return store
 
-    def _slot(self, key: str) -> tuple[str, str]:
-        store = self._backing()
-        return (store.service if store else "", key)
-
     def get(self, key: str) -> Token | None:
-        slot = self._slot(key)
-        token = self._memory.get(slot)
+        """Memory first (no keyring call on the hot path), then the store."""
+        token = self._memory.get(key)
         if token is not None:
             return token
         store = self._backing()
@@ -113,18 +110,18 @@ class TokenCache:
             return None
         token = Token.loads(text) if text else None
         if token is not None:
-            self._memory[slot] = token
+            self._memory[key] = token
         return token
 
     def put(self, key: str, token: Token) -> None:
-        self._memory[self._slot(key)] = token
+        self._memory[key] = token
         store = self._backing()
         if store is not None:
             with contextlib.suppress(Exception):  # else kept in memory for this session
                 store.set(key, token.dumps())
 
     def drop(self, key: str) -> None:
-        self._memory.pop(self._slot(key), None)
+        self._memory.pop(key, None)
         store = self._backing()
         if store is not None:
             with contextlib.suppress(Exception):
