@@ -510,19 +510,20 @@ class CallbenchApp(App[int]):
     @work(exclusive=True, group="send", exit_on_error=False)
     async def _send_worker(self, call: Call) -> None:
         """Send; a stream shows its events as they arrive, until it ends or escape."""
-        from tui.core.streaming import StreamSession
+        from .auth_prompt import ScreenInteraction
 
         viewer = self.viewer
         view = None
         try:
-            prepared = self.session.prepare(call)
-            async with StreamSession(
-                self.session.sender, prepared, reconnect=prepared.options.reconnect
-            ) as stream:
+            if self.session.interaction is None:
+                self.session.interaction = ScreenInteraction(self)
+            async with await self.session.open_send(call) as stream:
                 if stream.kind is None:
                     exchange = await stream.read_exchange()
                     self.session.apply_extracts(call, exchange)
                     viewer.show_exchange(exchange)
+                    for note in self.session.persisted:
+                        self.notify(note, severity="warning" if "not " in note else "information")
                 else:
                     view = viewer.show_stream(stream.head())
                     view.start(stream.stats, keep=self.workspace.settings.stream_keep)
