@@ -253,6 +253,7 @@ async def test_without_a_cert_the_server_refuses_and_the_error_is_a_transport_er
     # see the connection close before any response.
     assert caught.value.kind in ("reset", "tls"), caught.value
     assert f"127.0.0.1:{mtls_url.rsplit(':', 1)[1]}" in str(caught.value)
+    assert "does the server require a client certificate?" in str(caught.value)
 
 
 async def test_without_a_cert_a_tls12_server_fails_the_handshake(
@@ -267,6 +268,21 @@ async def test_without_a_cert_a_tls12_server_fails_the_handshake(
     # and with the certificate, the same TLS 1.2 server accepts the client
     call = options(verify=tls_files.ca, cert=tls_files.cert, key=tls_files.key)
     assert_client_accepted(await send(workspace(tmp_path / "ok", mtls12_url, call)))
+
+
+async def test_relative_paths_start_at_the_workspace(
+    tmp_path: Path, tls_files: TLSFiles, mtls_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "ws"
+    certs = root / "certs"
+    certs.mkdir(parents=True)
+    for name, source in (("ca.pem", tls_files.ca), ("client.pem", tls_files.cert)):
+        (certs / name).write_bytes(Path(source).read_bytes())
+    (certs / "client.key").write_bytes(Path(tls_files.key).read_bytes())
+    call = options(verify="certs/ca.pem", cert="certs/client.pem", key="certs/client.key")
+    workspace(root, mtls_url, call)
+    monkeypatch.chdir(tmp_path)  # not the workspace: paths must not depend on it
+    assert_client_accepted(await send(root))
 
 
 async def test_encrypted_key_with_a_secret_password(

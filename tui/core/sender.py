@@ -135,6 +135,18 @@ def _load_client_cert(context: ssl.SSLContext, options: TransportOptions) -> Non
         raise _tls_error(f"cert: cannot read {files}: {_reason(error)}") from None
 
 
+def _with_hint(error: TransportError, prepared: PreparedRequest) -> TransportError:
+    """A TLS 1.3 server that wants a client certificate often just drops the connection
+    (no alert): say what may be missing instead of a bare "closed the connection"."""
+    https = prepared.request.url.scheme == "https"
+    if https and not prepared.transport.cert and error.kind in ("reset", "tls"):
+        return TransportError(
+            error.kind,
+            f"{error} (does the server require a client certificate? set cert in [options])",
+        )
+    return error
+
+
 class Sender:
     def __init__(self) -> None:
         self._clients: dict[tuple[Any, ...], httpx.AsyncClient] = {}
@@ -167,7 +179,7 @@ class Sender:
                 request, stream=True, follow_redirects=prepared.options.follow_redirects
             )
         except httpx.TransportError as error:
-            raise classify(error) from None
+            raise _with_hint(classify(error), prepared) from None
         try:
             yield response, tracer
         except httpx.TransportError as error:
