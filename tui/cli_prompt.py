@@ -36,8 +36,7 @@ class TerminalInteraction:
         self.out.flush()
 
     def done(self) -> None:
-        self.out.write("callbench: authorized\n")
-        self.out.flush()
+        """The grant ended (either way): what follows says how."""
 
     @staticmethod
     def _read_paste(prompt: AuthPrompt) -> None:
