@@ -211,6 +211,21 @@ async def login(request: Request) -> Response:
     )
 
 
+JWT_KEY = "a-key-the-test-server-and-tests-share-0123456789"
+
+
+async def jwt_protected(request: Request) -> Response:
+    """Verifies an HS256 bearer JWT (signature, audience "api", expiry) as an API would."""
+    import jwt
+
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    try:
+        claims = jwt.decode(token, JWT_KEY, algorithms=["HS256"], audience="api")
+    except jwt.PyJWTError as error:
+        return JSONResponse({"error": str(error)}, status_code=401)
+    return JSONResponse({"verified": True, "sub": claims.get("sub")})
+
+
 app = Starlette(
     routes=[
         Route("/echo", echo, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
@@ -235,5 +250,6 @@ app = Starlette(
         Route("/latin1", latin1),
         Route("/binary", binary),
         Route("/login", login, methods=["POST"]),
+        Route("/jwt", jwt_protected),
     ]
 )
