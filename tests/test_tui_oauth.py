@@ -64,9 +64,7 @@ async def test_authorization_code_pasted_back_in_the_dialog(tmp_path: Path, oaut
         assert token in viewer.exchange.secrets
 
 
-async def test_device_code_shows_the_code_and_escape_cancels(
-    tmp_path: Path, oauth: OAuthServer
-):
+async def test_device_code_shows_the_code_and_escape_cancels(tmp_path: Path, oauth: OAuthServer):
     oauth.state.device_pending_polls = 1000  # nobody approves
     app = CallbenchApp(workspace(tmp_path, oauth.url, "device_code"))
     async with app.run_test(size=(120, 40)) as pilot:
