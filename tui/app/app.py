@@ -143,6 +143,7 @@ class CallbenchApp(App[int]):
             self.notify(
                 f"{problems} file(s) could not be loaded; they are marked ⚠ in the browser",
                 severity="warning",
+                timeout=10,  # worth reading: longer than a routine notice
             )
         self.set_interval(2.0, self._check_files)
 
