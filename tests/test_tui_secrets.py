@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,20 +48,6 @@ def secret_root(tmp_path: Path, server_url: str) -> Path:
             "api/items.toml": 'name = "Items"\nmethod = "GET"\nurl = "/items"\n',
         },
     )
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The real keyring API over a JSON file in a temp folder (see tests/support)."""
-    import keyring.core
-
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.file_keyring.FileKeyring")
-    monkeypatch.setenv("CALLBENCH_TEST_KEYRING_FILE", str(path))
-    keyring.core.init_backend()
-    yield path
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    keyring.core.init_backend()
 
 
 @pytest.fixture
