@@ -1,7 +1,9 @@
-"""A working session on one workspace: what the TUI holds between sends.
+"""A working session on one workspace: what is held between sends.
 
-The active environment, values typed for each call, values extracted from responses and
-the long-lived sender. The TUI keeps one of these; a widget never builds requests itself.
+The active environment, values typed for each call, values extracted from responses,
+tokens (OAuth2, login calls) and the long-lived sender. The TUI keeps one for its life
+and a widget never builds requests itself; ``callbench run`` makes one per run (with
+``--session`` restoring its values), so both fronts send through the same path.
 """
 
 from __future__ import annotations
