@@ -20,6 +20,9 @@ from tui.core.oauth2 import AuthError, AuthPrompt
 from tui.core.session import Session
 from tui.core.workspace import load_workspace
 
+PASSWORD_GRANT = (
+    'grant = "password"\nclient_id = "cid"\nclient_secret = "csecret"\nusername = "ann"\n'
+)
 FAKE_BROWSER = Path(__file__).parent / "support" / "fake_browser.py"
 
 
@@ -124,11 +127,10 @@ async def test_client_secret_in_the_body(tmp_path: Path, oauth: OAuthServer):
 
 
 async def test_password_grant_and_a_refused_password(tmp_path: Path, oauth: OAuthServer):
-    auth = 'grant = "password"\nclient_id = "cid"\nclient_secret = "csecret"\nusername = "ann"\n'
-    root = workspace(tmp_path / "ok", oauth.url, auth + 'password = "pw"')
+    root = workspace(tmp_path / "ok", oauth.url, PASSWORD_GRANT + 'password = "pw"')
     _, exchange = await send(root)
     assert json.loads(exchange.response.body)["user"] == "ann"
-    bad = workspace(tmp_path / "bad", oauth.url, auth + 'password = "nope"')
+    bad = workspace(tmp_path / "bad", oauth.url, PASSWORD_GRANT + 'password = "nope"')
     with pytest.raises(AuthError) as caught:
         await send(bad)
     message = str(caught.value)
@@ -141,8 +143,7 @@ async def test_an_expired_token_is_refreshed(tmp_path: Path, oauth: OAuthServer)
     root = workspace(
         tmp_path,
         oauth.url,
-        'grant = "password"\nclient_id = "cid"\nclient_secret = "csecret"\n'
-        'username = "ann"\npassword = "pw"',
+        PASSWORD_GRANT + 'password = "pw"',
     )
     session = Session(load_workspace(root))
     call = session.workspace.call("api/me")
@@ -159,8 +160,7 @@ async def test_a_401_refreshes_once_and_retries(tmp_path: Path, oauth: OAuthServ
     root = workspace(
         tmp_path,
         oauth.url,
-        'grant = "password"\nclient_id = "cid"\nclient_secret = "csecret"\n'
-        'username = "ann"\npassword = "pw"',
+        PASSWORD_GRANT + 'password = "pw"',
     )
     session = Session(load_workspace(root))
     call = session.workspace.call("api/me")

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -42,6 +41,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_send import isolate_environment
 
 from tests.loopback import ServerThread
 from tests.oauth_server import OAuthState, oauth_app
@@ -66,16 +68,6 @@ LOGIN = {"user": "ann", "password": "pw"}
 OAUTH_REF = "oauth/me"  # [auth] type = "oauth2", grant client_credentials
 LOGIN_REF = "session/me"  # [auth] type = "token_from_call", call = "auth/login"
 PLAIN_REF = "plain/me"  # no [auth]: the same header from a session value (a reference)
-
-
-def isolate_environment(home: Path) -> None:
-    """Loopback only, no proxies, and no real config folders or keyring (as the tests)."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        os.environ.pop(name, None)
-    os.environ["NO_PROXY"] = "127.0.0.1,localhost"
-    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        os.environ[name] = str(home / name.lower())
-    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
 def write_workspace(root: Path, url: str) -> None:

@@ -147,9 +147,8 @@ def _jwt_expiry(value: str) -> float | None:
 class TokenBroker:
     """Tokens for the session: from the cache while valid, refreshed, or obtained."""
 
-    def __init__(self, cache: TokenCache, interaction: Interaction | None = None) -> None:
+    def __init__(self, cache: TokenCache) -> None:
         self.cache = cache
-        self.interaction = interaction
         self._locks: dict[str, asyncio.Lock] = {}
 
     def cached(self, key: str) -> Token | None:
@@ -158,14 +157,20 @@ class TokenBroker:
         return token if token is not None and not token.expired() else None
 
     async def oauth2(
-        self, key: str, settings: OAuth2Settings, http: httpx.AsyncClient, renew: bool = False
+        self,
+        key: str,
+        settings: OAuth2Settings,
+        http: httpx.AsyncClient,
+        interaction: Interaction | None = None,
+        renew: bool = False,
     ) -> Token:
-        """``renew``: the server refused the current token (a 401)."""
+        """``interaction`` shows an interactive grant's prompt; ``renew``: the server
+        refused the current token (a 401)."""
         async with self._locks.setdefault(key, asyncio.Lock()):
             token = self.cache.get(key)
             if token is not None and not renew and not token.expired():
                 return token
-            flow = OAuth2(settings, http, self.interaction)
+            flow = OAuth2(settings, http, interaction)
             if token is not None and token.refresh_token:
                 try:
                     fresh = await flow.refresh(token)

@@ -184,23 +184,17 @@ class OAuth2:
         verifier = client.create_code_verifier(64)
         challenge = client.create_code_challenge(verifier, "S256")
         state = secrets.token_urlsafe(24)
-        listener = (
-            RedirectListener.for_redirect_uri(s.redirect_uri)
-            if s.redirect_uri
-            else RedirectListener()
-        )
-        if listener is None:  # a registered non-loopback redirect: paste-back only
-            listener = RedirectListener()
-            redirect_uri = s.redirect_uri
-        else:
-            redirect_uri = ""
+        # A loopback redirect_uri is listened on; any other (registered elsewhere) can
+        # only be pasted back, which a listener on a free port also takes.
+        loopback = RedirectListener.for_redirect_uri(s.redirect_uri) if s.redirect_uri else None
+        listener = loopback or RedirectListener()
         try:
             await listener.start()
         except OSError as error:
             raise AuthError(
                 f"auth.redirect_uri: cannot listen on {listener.redirect_uri}: {error.strerror}"
             ) from None
-        redirect_uri = redirect_uri or listener.redirect_uri
+        redirect_uri = s.redirect_uri if s.redirect_uri and not loopback else listener.redirect_uri
         params = {
             "response_type": "code",
             "client_id": s.client_id,
@@ -322,7 +316,8 @@ class OAuth2:
         try:
             return await self.http.post(url, content=content, headers=headers)
         except httpx.TransportError as error:
-            raise TransportError(classify(error).kind, f"oauth2 {url}: {classify(error)}") from None
+            failure = classify(error)
+            raise TransportError(failure.kind, f"oauth2 {url}: {failure}") from None
         except httpx.InvalidURL as error:
             raise AuthError(f"auth: bad URL {url!r}: {error}") from None
 

@@ -18,7 +18,6 @@ import platformdirs
 
 from .errors import CallbenchError
 from .secrets import SecretStore
-from .tokens import cache_key
 from .toml_write import atomic_write
 from .workspace import Workspace
 
@@ -31,13 +30,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def _workspace_key(workspace: Workspace) -> str:
-    return workspace.settings.id or cache_key(str(workspace.root.resolve()))
-
-
 def session_file(workspace: Workspace, name: str) -> Path:
     folder = Path(platformdirs.user_data_dir("callbench")) / "sessions"
-    return folder / _workspace_key(workspace) / f"{check_name(name)}.json"
+    return folder / workspace.store_key / f"{check_name(name)}.json"
 
 
 def secret_names(workspace: Workspace) -> set[str]:
@@ -51,7 +46,7 @@ def secret_names(workspace: Workspace) -> set[str]:
 
 
 def _store(workspace: Workspace, name: str, passphrase: str | None) -> SecretStore | None:
-    store = SecretStore(_workspace_key(workspace), f"session:{name}", passphrase=passphrase)
+    store = SecretStore(workspace.store_key, f"session:{name}", passphrase=passphrase)
     return store if store.where() else None
 
 

@@ -31,7 +31,7 @@ from .secrets import SecretError, SecretLookup, SecretStore, environment_lookup
 from .selector import select
 from .sender import Sender
 from .templating import Scope, to_text
-from .tokens import Token, TokenCache, cache_key
+from .tokens import Token, TokenCache
 from .variables_info import VariableRow, describe_variables
 from .workspace import Workspace, load_workspace
 
@@ -146,8 +146,9 @@ class Session:
         folder while it has none) for the active environment."""
         if self.secret_lookup is not None:  # tests and embedders chose their secrets
             return None
-        ident = self.workspace.settings.id or "path-" + cache_key(str(self.workspace.root))
-        return SecretStore(ident, self.environment, passphrase=self.vault_passphrase)
+        return SecretStore(
+            self.workspace.store_key, self.environment, passphrase=self.vault_passphrase
+        )
 
     async def prepare_authorized(self, call: Call, *, renew: bool = False) -> PreparedRequest:
         """Build the request for ``call`` and, for OAuth2 or a login token, get a token
@@ -157,21 +158,15 @@ class Session:
         scope = self._scope(call)
         if auth is None or not is_dynamic(auth):
             return build_request(self.workspace, call, scope)
-        if auth.type == "oauth2":
-            settings = oauth2_settings(auth, scope)  # before the build: its secrets are masked
-            key = token_key(auth, scope, self._token_where, settings)
-            prepared = build_request(self.workspace, call, scope)
-            self.broker.interaction = self.interaction
-            http = self.sender.client(prepared.transport)
-            token = await self.broker.oauth2(key, settings, http, renew=renew)
+        # Rendered before the build, so the secrets the settings use are masked too.
+        settings = oauth2_settings(auth, scope) if auth.type == "oauth2" else None
+        key = token_key(auth, scope, self._token_where, settings)
+        prepared = build_request(self.workspace, call, scope)
+        if settings is not None:
+            http = self.sender.client(prepared.transport)  # the call's own TLS options
+            token = await self.broker.oauth2(key, settings, http, self.interaction, renew)
         else:
-            key = token_key(auth, scope, self._token_where)
-            prepared = build_request(self.workspace, call, scope)
-
-            async def log_in() -> Token:
-                return await self._log_in(auth, call)
-
-            token = await self.broker.login(key, log_in, renew=renew)
+            token = await self.broker.login(key, lambda: self._log_in(auth, call), renew)
         apply_token(prepared, auth, token)
         return prepared
 

@@ -51,6 +51,12 @@ class Workspace:
     def name(self) -> str:
         return self.settings.name or self.root.name
 
+    @property
+    def store_key(self) -> str:
+        """What names this workspace in the user's stores (keyring and vault entries,
+        session files): its ``id``, or while it has none, its folder (hashed)."""
+        return self.settings.id or "path-" + fingerprint(str(self.root).encode())
+
     def call(self, ref: str) -> Call:
         """The call at ``ref``; an unknown ref is an error that suggests close ones."""
         ref = ref.strip("/").removesuffix(".toml")
